@@ -1,0 +1,82 @@
+"""Role users as fixtures (STYLE.md): an applicant and a reviewer of organisation A, a
+reviewer of organisation B (the outsider), leadership, finance and an auditor."""
+
+import pytest
+
+from accounts.roles import Role
+from tests.factories import OrganizationFactory, UserFactory, WorkCommitteeFactory
+
+
+@pytest.fixture
+def work_committee(db):
+    return WorkCommitteeFactory()
+
+
+@pytest.fixture
+def org_a(work_committee):
+    return OrganizationFactory(name="甲社区党支部", parent=work_committee)
+
+
+@pytest.fixture
+def org_b(work_committee):
+    return OrganizationFactory(name="乙社区党支部", parent=work_committee)
+
+
+@pytest.fixture
+def applicant(org_a):
+    return UserFactory(username="alice", organization=org_a, roles=[Role.APPLICANT])
+
+
+@pytest.fixture
+def reviewer(org_a):
+    return UserFactory(
+        username="bob", organization=org_a, title="支部书记", roles=[Role.ORG_REVIEWER]
+    )
+
+
+@pytest.fixture
+def outsider(org_b):
+    return UserFactory(username="charlie", organization=org_b, roles=[Role.ORG_REVIEWER])
+
+
+@pytest.fixture
+def outsider_applicant(org_b):
+    return UserFactory(username="carol", organization=org_b, roles=[Role.APPLICANT])
+
+
+@pytest.fixture
+def leader(work_committee):
+    return UserFactory(
+        username="dora", organization=work_committee, title="副书记", roles=[Role.LEADERSHIP]
+    )
+
+
+@pytest.fixture
+def leader2(work_committee):
+    return UserFactory(
+        username="dan", organization=work_committee, title="组宣科", roles=[Role.LEADERSHIP]
+    )
+
+
+@pytest.fixture
+def finance(work_committee):
+    return UserFactory(
+        username="erin", organization=work_committee, title="会计", roles=[Role.FINANCE]
+    )
+
+
+@pytest.fixture
+def auditor(work_committee):
+    return UserFactory(username="frank", organization=work_committee, roles=[Role.AUDITOR])
+
+
+@pytest.fixture
+def role_users(applicant, reviewer, outsider, leader, finance, auditor):
+    return {
+        "applicant": applicant,
+        "org_reviewer": reviewer,
+        "outsider": outsider,
+        "leadership": leader,
+        "finance": finance,
+        "auditor": auditor,
+    }
