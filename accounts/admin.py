@@ -44,8 +44,15 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
             None,
             {
                 "classes": ["wide"],
-                "fields": ["username", "password1", "password2", "organization", "title",
-                           "groups", "is_staff"],
+                "fields": [
+                    "username",
+                    "password1",
+                    "password2",
+                    "organization",
+                    "title",
+                    "groups",
+                    "is_staff",
+                ],
             },
         ),
     ]

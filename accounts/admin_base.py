@@ -11,8 +11,10 @@ from accounts.roles import is_read_only
 
 class ScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
-        return self.model._default_manager.get_queryset().visible_to(request.user).order_by(
-            *(self.ordering or self.model._meta.ordering or ["-pk"])
+        return (
+            self.model._default_manager.get_queryset()
+            .visible_to(request.user)
+            .order_by(*(self.ordering or self.model._meta.ordering or ["-pk"]))
         )
 
     def has_add_permission(self, request, *args) -> bool:

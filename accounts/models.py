@@ -53,8 +53,10 @@ class Organization(models.Model):
         verbose_name = "党组织"
         verbose_name_plural = "党组织"
         ordering = ["kind", "name"]
-        permissions = [("import_organization", "可以导入党组织"),
-                       ("export_organization", "可以导出党组织")]
+        permissions = [
+            ("import_organization", "可以导入党组织"),
+            ("export_organization", "可以导出党组织"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind="work_committee", parent__isnull=True)
@@ -117,6 +119,8 @@ class User(AbstractUser):
         """The user's role group names, fetched once per user object."""
         cached = getattr(self, "_role_names", None)
         if cached is None:
-            cached = frozenset(self.groups.values_list("name", flat=True)) if self.pk else frozenset()
+            cached = (
+                frozenset(self.groups.values_list("name", flat=True)) if self.pk else frozenset()
+            )
             self._role_names = cached
         return cached

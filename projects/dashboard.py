@@ -20,9 +20,24 @@ class Dashboard:
     panels: list[Panel] = field(default_factory=list)
 
 
+# Panel builders contributed by each area: callable(user) -> Panel | None, in order.
+PANEL_BUILDERS: list = []
+
+
+def panel(func):
+    """Decorator: add a to-do panel to the index page."""
+    PANEL_BUILDERS.append(func)
+    return func
+
+
 def build_dashboard(user) -> Dashboard:
-    return Dashboard(
+    dashboard = Dashboard(
         user_name=user.display_name,
         organization=str(user.organization) if user.organization_id else "—",
         roles=role_labels(user) or (["系统管理员"] if user.is_superuser else []),
     )
+    for build in PANEL_BUILDERS:
+        built = build(user)
+        if built is not None:
+            dashboard.panels.append(built)
+    return dashboard

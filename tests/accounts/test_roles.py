@@ -18,9 +18,7 @@ def test_role_groups_have_their_permissions():
     assert {"view_organization", "view_user"} <= codes
     assert "change_user" not in codes
     auditor_codes = set(auditor.permissions.values_list("codename", flat=True))
-    assert auditor_codes and all(
-        code.startswith(("view_", "export_")) for code in auditor_codes
-    )
+    assert auditor_codes and all(code.startswith(("view_", "export_")) for code in auditor_codes)
 
 
 def test_sync_repairs_a_tampered_group():

@@ -1,0 +1,1 @@
+"""Admin for invoices, settlement, disbursements and ledgers (issue 5)."""

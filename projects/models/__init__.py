@@ -1,0 +1,30 @@
+from projects.models.choices import (  # noqa: F401
+    CHECKLIST,
+    AcceptanceConclusion,
+    AllowedUse,
+    BudgetItem,
+    Category,
+    Decision,
+    Grade,
+    Origin,
+    ReviewKind,
+    State,
+    Term,
+)
+from projects.models.money import Disbursement, Invoice  # noqa: F401
+from projects.models.project import (  # noqa: F401
+    BudgetLine,
+    FundingPolicy,
+    ProhibitedItem,
+    Project,
+    ProjectHistory,
+    Review,
+)
+from projects.models.running import (  # noqa: F401
+    ChangeRequest,
+    Document,
+    ProblemReport,
+    ProgressReport,
+    Reminder,
+    SummaryReport,
+)

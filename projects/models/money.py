@@ -1,0 +1,155 @@
+"""Invoices and disbursements (DESIGN.md §4, regulation 三(四) and the single-account model)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from projects.models.project import MONEY, BudgetLine, Project, ProjectScopedQuerySet
+from projects.models.running import Document
+
+
+class Invoice(models.Model):
+    class Kind(models.TextChoices):
+        VAT_SPECIAL = "vat_special", "增值税专用发票"
+        VAT_ORDINARY = "vat_ordinary", "增值税普通发票"
+        DIGITAL = "digital", "数电发票"
+        FISCAL_RECEIPT = "fiscal_receipt", "财政票据/收据"
+        OTHER = "other", "其他"
+
+    class CheckStatus(models.TextChoices):
+        PENDING = "pending", "待审核"
+        QUALIFIED = "qualified", "合格"
+        UNQUALIFIED = "unqualified", "不合格"
+
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="invoices", verbose_name="项目"
+    )
+    budget_line = models.ForeignKey(
+        BudgetLine, on_delete=models.PROTECT, related_name="invoices", verbose_name="预算明细"
+    )
+    kind = models.CharField("票据种类", max_length=20, choices=Kind.choices)
+    code = models.CharField("发票代码", max_length=12, blank=True)
+    number = models.CharField("发票号码", max_length=20)
+    # The normalised (code, number): one invoice may be claimed once in the whole system.
+    identity = models.CharField("发票标识", max_length=40, unique=True, editable=False)
+    issue_date = models.DateField("开票日期")
+    seller_name = models.CharField("销售方名称", max_length=200)
+    seller_tax_id = models.CharField("销售方纳税人识别号", max_length=18)
+    buyer_name = models.CharField("购买方名称(抬头)", max_length=200)
+    amount = models.DecimalField("金额", **MONEY)
+    tax = models.DecimalField("税额", **MONEY)
+    total = models.DecimalField("价税合计", **MONEY)
+    scan = models.ForeignKey(
+        Document,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="发票影像",
+    )
+    check_status = models.CharField(
+        "审核结果",
+        max_length=20,
+        choices=CheckStatus.choices,
+        default=CheckStatus.PENDING,
+        db_index=True,
+    )
+    check_reason = models.CharField("不合格原因", max_length=200, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审核人",
+    )
+    checked_at = models.DateTimeField("审核时间", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="录入人"
+    )
+    created_at = models.DateTimeField("录入时间", default=timezone.now)
+
+    objects = ProjectScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "发票"
+        verbose_name_plural = "发票"
+        ordering = ["project", "issue_date", "pk"]
+        permissions = [
+            ("import_invoice", "可以导入发票"),
+            ("export_invoice", "可以导出发票"),
+            ("check_invoice", "可以审核发票"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0, tax__gte=0, total=models.F("amount") + models.F("tax")),
+                name="invoice_total_is_amount_plus_tax",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.code}{self.number}"
+
+
+class Disbursement(models.Model):
+    """拨付: append-only. A correction is a reversing entry pointing at the original (红字冲销)."""
+
+    class Method(models.TextChoices):
+        DIRECT = "direct", "直接支付(付给供应商)"
+        ALLOCATION = "allocation", "拨付(拨给基层党组织)"
+        REIMBURSEMENT = "reimbursement", "报销(付给经办人)"
+
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="disbursements", verbose_name="项目"
+    )
+    amount = models.DecimalField("金额", **MONEY, help_text="冲销记录为负数")
+    purpose = models.CharField("用途", max_length=200)
+    voucher_number = models.CharField("支付凭证号", max_length=40, unique=True)
+    voucher_date = models.DateField("凭证日期")
+    method = models.CharField("支付方式", max_length=20, choices=Method.choices)
+    payee_name = models.CharField("收款人", max_length=200)
+    payee_bank = models.CharField("开户银行", max_length=100)
+    payee_account = models.CharField("银行账号", max_length=40)
+    bank_serial = models.CharField("银行流水号", max_length=60, blank=True)
+    paid_on = models.DateField("实际支付日期", null=True, blank=True)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="制单人"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="审批人"
+    )
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="支付人"
+    )
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversal",
+        verbose_name="冲销的原记录",
+    )
+    note = models.CharField("备注", max_length=200, blank=True)
+    created_at = models.DateTimeField("记账时间", default=timezone.now)
+
+    objects = ProjectScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "拨付记录"
+        verbose_name_plural = "拨付记录"
+        ordering = ["project", "created_at", "pk"]
+        permissions = [
+            ("import_disbursement", "可以导入拨付记录"),
+            ("export_disbursement", "可以导出拨付记录"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(reverses__isnull=True) & Q(amount__gt=0))
+                | (Q(reverses__isnull=False) & Q(amount__lt=0)),
+                name="disbursement_sign_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.voucher_number}"

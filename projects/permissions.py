@@ -1,0 +1,68 @@
+"""Who may do what to which project: one small predicate per rule (DESIGN.md §1, §5).
+
+Used by the transitions' `permission=` and by the admin's has_*_permission, so that each
+rule is written once. Each predicate takes (project, user) in django-fsm's order.
+"""
+
+from accounts.roles import Role, has_role, is_read_only
+
+
+def _active(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and not is_read_only(user))
+
+
+def same_organization(project, user) -> bool:
+    return user.organization_id is not None and user.organization_id == project.organization_id
+
+
+def is_leader(project, user) -> bool:
+    """The project's own leader (项目负责人)."""
+    return _active(user) and project.leader_id == user.pk
+
+
+def is_org_reviewer(project, user) -> bool:
+    """An org reviewer (项目部) of the project's own organisation."""
+    return _active(user) and has_role(user, Role.ORG_REVIEWER) and same_organization(project, user)
+
+
+def is_independent_org_reviewer(project, user) -> bool:
+    """Separation of duties: nobody performs the org review of a project they lead."""
+    return is_org_reviewer(project, user) and project.leader_id != user.pk
+
+
+def is_leader_or_org_reviewer(project, user) -> bool:
+    return is_leader(project, user) or is_org_reviewer(project, user)
+
+
+def is_leadership(project, user) -> bool:
+    """A member of the leadership group who is not the project's own leader."""
+    return _active(user) and has_role(user, Role.LEADERSHIP) and project.leader_id != user.pk
+
+
+def is_settling_finance(project, user) -> bool:
+    """Finance, but never the leadership member who approved this payment (§5)."""
+    return (
+        _active(user)
+        and has_role(user, Role.FINANCE)
+        and project.leader_id != user.pk
+        and project.payment_approved_by_id != user.pk
+    )
+
+
+def is_finance(project, user) -> bool:
+    return _active(user) and has_role(user, Role.FINANCE)
+
+
+def may_edit_application(project, user) -> bool:
+    """The application (sections, budget lines) changes only in draft/returned (§5)."""
+    from projects.models.choices import EDITABLE_STATES
+
+    return project.state in EDITABLE_STATES and is_leader_or_org_reviewer(project, user)
+
+
+def may_create_project(user) -> bool:
+    return (
+        _active(user)
+        and user.organization_id is not None
+        and (has_role(user, Role.APPLICANT) or has_role(user, Role.ORG_REVIEWER))
+    )
