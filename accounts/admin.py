@@ -5,10 +5,14 @@ from django.contrib.auth.models import Group
 from accounts.admin_base import ScopedAdmin
 from accounts.models import Organization, User
 from accounts.roles import Role
+from projects.admin.importexport import (
+    OrganizationImportExportMixin,
+    UserImportExportMixin,
+)
 
 
 @admin.register(Organization)
-class OrganizationAdmin(ScopedAdmin):
+class OrganizationAdmin(OrganizationImportExportMixin, ScopedAdmin):
     list_display = ["name", "kind", "parent", "uscc", "payee_name", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "short_name", "uscc"]
@@ -26,7 +30,7 @@ class OrganizationAdmin(ScopedAdmin):
 
 
 @admin.register(User)
-class UserAdmin(ScopedAdmin, DjangoUserAdmin):
+class UserAdmin(UserImportExportMixin, ScopedAdmin, DjangoUserAdmin):
     list_display = ["username", "display_name", "organization", "title", "roles", "is_active"]
     list_filter = ["groups", "organization", "is_active"]
     search_fields = ["username", "first_name", "last_name", "phone"]

@@ -2,9 +2,13 @@
 reviewer of organisation B (the outsider), leadership, finance and an auditor."""
 
 import pytest
+from django.conf import settings
 
-from accounts.roles import Role
-from tests.factories import OrganizationFactory, UserFactory, WorkCommitteeFactory
+# Password hashing at full strength costs ~0.2 s a user; tests need logins, not strength.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+from accounts.roles import Role  # noqa: E402
+from tests.factories import OrganizationFactory, UserFactory, WorkCommitteeFactory  # noqa: E402
 
 
 @pytest.fixture

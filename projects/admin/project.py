@@ -4,11 +4,12 @@ from django.contrib import admin
 
 from accounts.admin_base import ScopedAdmin
 from projects.admin.base import PROJECT_INLINES
+from projects.admin.importexport import ProjectImportExportMixin
 from projects.models import FundingPolicy, Project
 
 
 @admin.register(Project)
-class ProjectAdmin(ScopedAdmin):
+class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
     list_display = ["code", "title", "organization", "leader", "state"]
     list_select_related = ["organization", "leader"]
     readonly_fields = ["state"]

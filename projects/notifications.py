@@ -1,0 +1,1 @@
+"""Mail sent after a transition commits (registered in services.AFTER_COMMIT)."""

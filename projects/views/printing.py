@@ -1,0 +1,3 @@
+"""Views of the printing area, under /admin/ (staff login, scoped by Project.objects.visible_to)."""
+
+urlpatterns: list = []
