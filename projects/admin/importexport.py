@@ -16,3 +16,7 @@ class ProjectImportExportMixin:
 
 class DisbursementImportExportMixin:
     pass
+
+
+class InvoiceImportExportMixin:
+    pass
