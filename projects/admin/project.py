@@ -1,23 +1,511 @@
-"""The project's admin: application form, transition buttons, history timeline (issue 3)."""
+"""The project's admin: application form, transition buttons, history timeline (issue 3).
 
-from django.contrib import admin
+Transitions never go through django-fsm's FSMAdminMixin: its change-view POST
+(`_fsm_transition_to`) skips the user's transition permission and swallows errors without
+rolling back. Every button here opens the transition's form at the contract URL
+/admin/projects/project/<pk>/transition/<name>/, whose POST calls
+services.apply_transition (lock, permission, conditions, signed review, history).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
 from accounts.admin_base import ScopedAdmin
-from projects.admin.base import PROJECT_INLINES
+from accounts.models import User
+from accounts.roles import Role, has_role, sees_everything
+from projects import permissions as perm
+from projects import services
+from projects.admin.base import PROJECT_INLINES, ProjectRecordInline, is_archived
 from projects.admin.importexport import ProjectImportExportMixin
-from projects.models import FundingPolicy, Project
+from projects.dashboard import Panel, panel
+from projects.forms import form_for
+from projects.models import (
+    BudgetLine,
+    FundingPolicy,
+    ProhibitedItem,
+    Project,
+    ProjectHistory,
+    Review,
+    State,
+)
+from projects.models.choices import EDITABLE_STATES
+from projects.money import format_cny, to_money
+
+# The application form in the order of the regulation's 附表 (三(二)1).
+APPLICATION_FIELDSETS = [
+    (
+        "项目基本情况",
+        {
+            "fields": [
+                "title",
+                ("category", "allowed_use"),
+                ("origin", "term"),
+                ("start_date", "end_date"),
+                ("organization", "leader"),
+                "participants",
+                "proposed_grade",
+            ]
+        },
+    ),
+    (
+        "项目申请报告(附表)",
+        {"fields": ["leader_profile", "purpose", "content", "plan", "expected_outcome"]},
+    ),
+]
+STATUS_FIELDSET = (
+    "审批状态",
+    {
+        "fields": [
+            ("code", "year", "state_label"),
+            ("requested_amount_cny", "grade", "approved_amount_cny"),
+            ("submitted_at", "first_review_deadline_mark"),
+        ]
+    },
+)
+APPLICATION_FIELDS = [
+    "title",
+    "category",
+    "allowed_use",
+    "origin",
+    "term",
+    "start_date",
+    "end_date",
+    "organization",
+    "leader",
+    "participants",
+    "proposed_grade",
+    "leader_profile",
+    "purpose",
+    "content",
+    "plan",
+    "expected_outcome",
+]
+STATUS_FIELDS = [
+    "code",
+    "year",
+    "state_label",
+    "requested_amount_cny",
+    "grade",
+    "approved_amount_cny",
+    "submitted_at",
+    "first_review_deadline_mark",
+]
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    """三(二)2: 项目部一周内须完成初审; overdue ones can be listed on their own."""
+
+    title = "初审是否逾期"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "初审已逾期")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.overdue_first_review()
+        return queryset
+
+
+class BudgetLineForm(forms.ModelForm):
+    class Meta:
+        model = BudgetLine
+        fields = ["item", "description", "quantity", "unit_price"]
+        error_messages = {
+            "quantity": {"invalid": "数量须为数字。", "max_decimal_places": "数量最多两位小数。"},
+            "unit_price": {
+                "invalid": "单价须为数字金额。",
+                "max_decimal_places": "金额最多保留两位小数。",
+            },
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        quantity, unit_price = cleaned.get("quantity"), cleaned.get("unit_price")
+        if quantity is not None and unit_price is not None:
+            # The amount is never typed: it is quantity × unit price, so it cannot disagree.
+            self.instance.amount = to_money(quantity * unit_price)
+        return cleaned
+
+
+@admin.display(description="金额")
+def budget_amount(line) -> str:
+    return format_cny(line.amount) if line.amount is not None else "—"
+
+
+class BudgetLineInline(ProjectRecordInline, admin.TabularInline):
+    """预算明细: editable only in draft/returned and only by the leader or org reviewer."""
+
+    model = BudgetLine
+    form = BudgetLineForm
+    fields = ["item", "description", "quantity", "unit_price", budget_amount]
+    readonly_fields = [budget_amount]
+    extra = 0
+
+    def _may_edit(self, request, obj) -> bool:
+        if obj is None:  # the add page: the applicant drafts their own application
+            return perm.may_create_project(request.user)
+        return perm.may_edit_application(obj, request.user)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._may_edit(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._may_edit(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._may_edit(request, obj) and super().has_delete_permission(request, obj)
+
+    def get_extra(self, request, obj=None, **kwargs) -> int:
+        return 1 if obj is None else 0
 
 
 @admin.register(Project)
 class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
-    list_display = ["code", "title", "organization", "leader", "state"]
+    change_form_template = "admin/projects/project/change_form.html"
+    list_display = [
+        "code",
+        "title",
+        "organization",
+        "leader_name",
+        "state_label",
+        "proposed_grade",
+        "grade",
+        "requested_amount_cny",
+        "approved_amount_cny",
+        "first_review_deadline_mark",
+    ]
+    list_display_links = ["code", "title"]
     list_select_related = ["organization", "leader"]
-    readonly_fields = ["state"]
+    list_filter = [
+        "state",
+        "grade",
+        "category",
+        ("organization", admin.RelatedOnlyFieldListFilter),
+        "year",
+        OverdueFilter,
+    ]
+    search_fields = ["code", "title", "leader__last_name", "leader__first_name", "leader__username"]
+    list_per_page = 50
+    inlines = [BudgetLineInline]
+
+    # --- columns --------------------------------------------------------------------------
+
+    @admin.display(description="项目负责人", ordering="leader__last_name")
+    def leader_name(self, obj) -> str:
+        return obj.leader.display_name
+
+    @admin.display(description="状态", ordering="state")
+    def state_label(self, obj) -> str:
+        return obj.get_state_display()
+
+    @admin.display(description="申请金额", ordering="requested_amount")
+    def requested_amount_cny(self, obj) -> str:
+        return format_cny(obj.requested_amount)
+
+    @admin.display(description="核定金额", ordering="approved_amount")
+    def approved_amount_cny(self, obj) -> str:
+        return format_cny(obj.approved_amount)
+
+    @admin.display(description="初审期限", ordering="first_review_deadline")
+    def first_review_deadline_mark(self, obj) -> str:
+        if obj.first_review_deadline is None:
+            return "—"
+        if obj.is_overdue_first_review:
+            return format_html(
+                '<span class="overdue-mark" style="color:#ba2121;font-weight:bold">'
+                "{} 已逾期</span>",
+                obj.first_review_deadline.isoformat(),
+            )
+        return obj.first_review_deadline.isoformat()
+
+    # --- permissions ----------------------------------------------------------------------
+
+    def has_add_permission(self, request) -> bool:
+        return perm.may_create_project(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # 归档: a closed project is read-only for everyone, superusers included (§5).
+        return not is_archived(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Nothing is deleted: a draft is withdrawn, and the history keeps the rest.
+        return False
+
+    # --- the form -------------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return APPLICATION_FIELDSETS
+        return [STATUS_FIELDSET, *APPLICATION_FIELDSETS]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            fixed = [] if self._may_choose_organization(request) else ["organization"]
+            if not has_role(request.user, Role.ORG_REVIEWER) and not request.user.is_superuser:
+                fixed.append("leader")
+            return fixed
+        if not perm.may_edit_application(obj, request.user):
+            return [*STATUS_FIELDS, *APPLICATION_FIELDS]
+        # The organisation never changes; only an org reviewer may name another leader.
+        fixed = [*STATUS_FIELDS, "organization"]
+        if not perm.is_org_reviewer(obj, request.user):
+            fixed.append("leader")
+        return fixed
+
+    def _may_choose_organization(self, request) -> bool:
+        return request.user.is_superuser or request.user.organization_id is None
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "leader" and not sees_everything(request.user):
+            kwargs["queryset"] = User.objects.filter(
+                organization_id=request.user.organization_id, is_active=True
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        return {"leader": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        # New applications get their code through the one allocator (2026-0012).
+        fields = {
+            name: value
+            for name, value in form.cleaned_data.items()
+            if name not in ("organization", "leader")
+        }
+        created = services.project_create(
+            actor=request.user,
+            organization=form.cleaned_data.get("organization") or request.user.organization,
+            leader=form.cleaned_data.get("leader") or request.user,
+            **fields,
+        )
+        # The inline formsets hold `obj`: let it become the row just created.
+        obj.pk, obj.code, obj.year = created.pk, created.code, created.year
+        obj.organization, obj.leader = created.organization, created.leader
+        obj._state.adding = False
+        obj._state.db = created._state.db
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.refresh_requested_amount(form.instance)
 
     def get_inlines(self, request, obj):
         return [*self.inlines, *PROJECT_INLINES]
 
+    # --- the change page: buttons, history, reviews --------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        project = self.get_object(request, object_id)
+        if project is None:
+            raise Http404("项目不存在。")
+        extra_context = {**(extra_context or {}), **self._project_context(request, project)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _project_context(self, request, project) -> dict:
+        names = services.available_transitions(project, request.user)
+        return {
+            "transition_buttons": [
+                {
+                    "name": name,
+                    "label": services.transition_meta(name).custom.get("label", name),
+                    "url": reverse(
+                        "admin:projects_project_transition", args=[project.pk, name]
+                    ),
+                }
+                for name in names
+            ],
+            "history_rows": ProjectHistory.objects.filter(project=project).order_by("seq"),
+            "review_rows": Review.objects.filter(project=project).order_by("signed_at", "pk"),
+            "prohibited_lines": prohibited_budget_lines(project),
+            "print_url": reverse("projects:application_print", args=[project.pk]),
+            "xlsx_url": reverse("projects:application_xlsx", args=[project.pk]),
+        }
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/transition/<str:name>/",
+                self.admin_site.admin_view(self.transition_view),
+                name="projects_project_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+    def transition_view(self, request, object_id, name):
+        """The form of one transition; its POST goes through services.apply_transition."""
+        if name not in services.TRANSITIONS:
+            raise Http404("没有这个操作。")
+        project = self.get_queryset(request).filter(pk=object_id).first()
+        if project is None:
+            raise Http404("项目不存在。")
+        if not self.has_view_permission(request, project):
+            raise PermissionDenied
+        form_class = form_for(name)
+        form_kwargs = {"project": project, "actor": request.user, "transition": name}
+        refusal = self._refusal(project, name, request.user)
+        if request.method == "POST" and not refusal:
+            form = form_class(request.POST, **form_kwargs)
+            if form.is_valid():
+                try:
+                    services.apply_transition(project, name, actor=request.user, **form.decision())
+                except services.WorkflowError as exc:
+                    for message in exc.messages:
+                        form.add_error(None, message)
+                else:
+                    label = services.transition_meta(name).custom.get("label", name)
+                    messages.success(request, f"已完成“{label}”:{project.code} {project.title}。")
+                    return redirect("admin:projects_project_change", project.pk)
+        else:
+            form = form_class(**form_kwargs)
+            if request.method == "POST":
+                messages.error(request, refusal)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": project,
+            "project": project,
+            "title": services.transition_meta(name).custom.get("label", name),
+            "transition_name": name,
+            "form": form,
+            "refusal": refusal,
+            "unmet": [] if refusal else services.unmet_conditions(project, name),
+            "help_rows": form.help_rows() if hasattr(form, "help_rows") else [],
+            "prohibited_lines": prohibited_budget_lines(project),
+            "change_url": reverse("admin:projects_project_change", args=[project.pk]),
+        }
+        return TemplateResponse(request, "admin/projects/project/transition.html", context)
+
+    @staticmethod
+    def _refusal(project, name, user) -> str:
+        """Why the user may not even try this transition now (state or permission)."""
+        try:
+            services.check_transition(project, name, user)
+        except services.WorkflowError as exc:
+            if services.unmet_conditions(project, name) == exc.messages:
+                return ""  # only conditions unmet: the form shows them and stays usable
+            return "；".join(exc.messages)
+        return ""
+
+
+def prohibited_budget_lines(project) -> list[dict]:
+    """Budget lines whose text matches a prohibited item: flagged to every reviewer (§2)."""
+    keywords = list(ProhibitedItem.objects.values_list("keyword", flat=True))
+    if not keywords:
+        return []
+    flagged = []
+    for line in BudgetLine.objects.filter(project=project):
+        words = line.prohibited_keywords(keywords)
+        if words:
+            flagged.append({"line": line, "words": "、".join(words)})
+    return flagged
+
 
 @admin.register(FundingPolicy)
 class FundingPolicyAdmin(admin.ModelAdmin):
-    list_display = ["year", "pool_total", "grade1_cap", "grade2_cap", "grade3_cap"]
+    list_display = ["year", "pool_total_cny", "grade1_cap", "grade2_cap", "grade3_cap"]
+
+    @admin.display(description="年度经费总额")
+    def pool_total_cny(self, obj) -> str:
+        return format_cny(obj.pool_total)
+
+
+@admin.register(ProhibitedItem)
+class ProhibitedItemAdmin(admin.ModelAdmin):
+    list_display = ["keyword", "reason"]
+    search_fields = ["keyword"]
+
+
+# --- the index page's to-do panels (DESIGN.md §6) ----------------------------------------
+
+PANEL_ROWS = 20
+
+
+def _project_row(project, note: str = "") -> dict:
+    overdue = project.is_overdue_first_review
+    if overdue:
+        note = f"初审已逾期(期限 {project.first_review_deadline.isoformat()})"
+    return {
+        "text": f"{project.code} {project.title}",
+        "url": reverse("admin:projects_project_change", args=[project.pk]),
+        "note": note or project.get_state_display(),
+        "overdue": overdue,
+    }
+
+
+@panel
+def first_reviews_panel(user) -> Panel | None:
+    if not has_role(user, Role.ORG_REVIEWER) or user.organization_id is None:
+        return None
+    waiting = (
+        Project.objects.visible_to(user)
+        .filter(state=State.ORG_REVIEW, organization_id=user.organization_id)
+        .exclude(leader=user)
+        .order_by("first_review_deadline", "code")[:PANEL_ROWS]
+    )
+    rows = [
+        _project_row(p, f"初审期限 {p.first_review_deadline.isoformat()}")
+        for p in waiting
+        if p.first_review_deadline
+    ]
+    return Panel("待我初审的项目(一周内完成)", rows, "没有待初审的项目。")
+
+
+@panel
+def leadership_panel(user) -> Panel | None:
+    if not has_role(user, Role.LEADERSHIP):
+        return None
+    today = timezone.localdate()
+    overdue = [
+        _project_row(p)
+        for p in Project.objects.overdue_first_review(today)
+        .select_related("organization")
+        .order_by("first_review_deadline", "code")[:PANEL_ROWS]
+    ]
+    waiting = [
+        _project_row(p, f"{p.organization} · 申请 {format_cny(p.requested_amount)}")
+        for p in Project.objects.filter(state=State.LEADERSHIP_REVIEW)
+        .select_related("organization")
+        .order_by("submitted_at", "code")[:PANEL_ROWS]
+    ]
+    return Panel("待领导小组复审 / 初审逾期的项目", [*overdue, *waiting], "没有待复审的项目。")
+
+
+@panel
+def pool_panel(user) -> Panel | None:
+    if not has_role(user, Role.LEADERSHIP):
+        return None
+    year = timezone.localdate().year
+    policy = FundingPolicy.objects.filter(year=year).first()
+    if policy is None:
+        return Panel(f"{year}年度经费", [], f"{year}年度尚未设定经费政策。")
+    committed = policy.committed()
+    rows = [
+        {"text": "年度经费总额", "note": format_cny(policy.pool_total)},
+        {"text": "已立项占用", "note": format_cny(committed)},
+        {"text": "剩余额度", "note": format_cny(policy.pool_total - committed)},
+    ]
+    return Panel(f"{year}年度经费", rows)
+
+
+@panel
+def my_applications_panel(user) -> Panel | None:
+    if not has_role(user, Role.APPLICANT):
+        return None
+    mine = (
+        Project.objects.visible_to(user)
+        .filter(leader=user, state__in=EDITABLE_STATES)
+        .order_by("-state", "-code")[:PANEL_ROWS]
+    )
+    return Panel("我的草稿与退回修改的申请", [_project_row(p) for p in mine], "没有待处理的申请。")
+
+
+__all__ = ["FundingPolicyAdmin", "ProjectAdmin"]
