@@ -205,9 +205,7 @@ class CloseForm(TransitionForm):
     opinion_required = False
     opinion_label = "归档说明(可不填)"
 
-    is_commended = forms.BooleanField(
-        label="评为优秀项目(予以表扬和宣传)", required=False
-    )
+    is_commended = forms.BooleanField(label="评为优秀项目(予以表扬和宣传)", required=False)
 
 
 @transition_form("terminate")

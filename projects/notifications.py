@@ -73,9 +73,7 @@ def notify_next_actors(history: ProjectHistory) -> None:
     body += "请登录党费项目化管理系统办理。\n"
     try:
         # One message per recipient: nobody sees the others' addresses.
-        send_mass_mail(
-            [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in to]
-        )
+        send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in to])
     except Exception:  # mail must never turn a committed decision into an error page
         log.exception("通知邮件发送失败:项目 %s 历史 #%s", project.code, history.seq)
 

@@ -317,9 +317,7 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
                 {
                     "name": name,
                     "label": services.transition_meta(name).custom.get("label", name),
-                    "url": reverse(
-                        "admin:projects_project_transition", args=[project.pk, name]
-                    ),
+                    "url": reverse("admin:projects_project_transition", args=[project.pk, name]),
                 }
                 for name in names
             ],

@@ -135,8 +135,7 @@ def test_two_approvals_at_once_cannot_overdraw_the_pool(
     # The pool holds ¥5,000; two ¥3,000 approvals race: exactly one may win.
     FundingPolicy.objects.filter(pk=policy.pk).update(pool_total=Decimal("5000.00"))
     first, second = (
-        _leadership_review_project(org_a, applicant, reviewer, Decimal("3000.00"))
-        for _ in range(2)
+        _leadership_review_project(org_a, applicant, reviewer, Decimal("3000.00")) for _ in range(2)
     )
     barrier = threading.Barrier(2)
     outcomes = {}

@@ -1,0 +1,57 @@
+"""The printable application form (项目申请书, the regulation's 附表): page and xlsx, scoped."""
+
+from io import BytesIO
+
+import pytest
+from openpyxl import load_workbook
+
+pytestmark = pytest.mark.django_db
+
+
+def print_url(project):
+    return f"/admin/projects/project/{project.pk}/application/print/"
+
+
+def xlsx_url(project):
+    return f"/admin/projects/project/{project.pk}/application/xlsx/"
+
+
+def test_print_page_has_the_form_and_signed_decisions(client, approved, applicant):
+    client.force_login(applicant)
+    response = client.get(print_url(approved))
+    assert response.status_code == 200
+    body = response.content.decode()
+    for text in ["党费项目申请书", approved.title, "负责人简介", "活动目的", "预期目标"]:
+        assert text in body
+    assert "¥3,000.00" in body  # budget total and approved amount
+    assert "同意上报" in body and "同意立项" in body
+    assert "支部书记" in body and "副书记" in body  # signatures with 职务
+    assert "@media print" in body
+
+
+def test_xlsx_has_the_same_content(client, approved, leader):
+    client.force_login(leader)
+    response = client.get(xlsx_url(approved))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(BytesIO(response.content)).active
+    cells = {str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value}
+    assert "党费项目申请书" in cells and approved.title in cells
+    assert "¥3,000.00" in cells and "同意立项" in cells
+
+
+@pytest.mark.parametrize("make_url", [print_url, xlsx_url])
+def test_other_organisation_gets_404(client, approved, outsider, make_url):
+    client.force_login(outsider)
+    assert client.get(make_url(approved)).status_code == 404
+
+
+def test_anonymous_is_sent_to_login(client, approved):
+    response = client.get(print_url(approved))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_change_page_links_to_prints(client, approved, applicant):
+    client.force_login(applicant)
+    body = client.get(f"/admin/projects/project/{approved.pk}/change/").content.decode()
+    assert print_url(approved) in body and xlsx_url(approved) in body
