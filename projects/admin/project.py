@@ -243,7 +243,18 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return APPLICATION_FIELDSETS
+            # On the add page show only what this user chooses: the organisation is their
+            # own, the leader is themself unless they are the org reviewer.
+            fixed = set(self.get_readonly_fields(request, obj))
+            basics = [
+                row
+                for row in APPLICATION_FIELDSETS[0][1]["fields"]
+                if row != ("organization", "leader")
+            ]
+            chosen = tuple(name for name in ("organization", "leader") if name not in fixed)
+            if chosen:
+                basics.insert(4, chosen if len(chosen) > 1 else chosen[0])
+            return [(APPLICATION_FIELDSETS[0][0], {"fields": basics}), APPLICATION_FIELDSETS[1]]
         return [STATUS_FIELDSET, *APPLICATION_FIELDSETS]
 
     def get_readonly_fields(self, request, obj=None):
