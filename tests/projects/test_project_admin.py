@@ -395,3 +395,38 @@ def test_dashboard_queries_constant(
     client.force_login(request.getfixturevalue(user_fixture))
     with django_assert_max_num_queries(11):
         assert client.get("/admin/").status_code == 200
+
+
+def test_org_reviewer_names_a_leader_of_their_own_org_only(
+    client, reviewer, applicant, outsider_applicant, policy
+):
+    client.force_login(reviewer)
+    page = client.get("/admin/projects/project/add/").content.decode()
+    assert 'name="leader"' in page and 'name="organization"' not in page
+    response = client.post(
+        "/admin/projects/project/add/", {**ADD_DATA, "leader": str(outsider_applicant.pk)}
+    )
+    assert response.status_code == 200 and not Project.objects.exists()
+    response = client.post(
+        "/admin/projects/project/add/", {**ADD_DATA, "leader": str(applicant.pk)}
+    )
+    assert response.status_code == 302
+    project = Project.objects.get()
+    assert project.leader == applicant and project.organization == reviewer.organization
+
+
+def test_leadership_and_auditor_cannot_add(client, leader, auditor):
+    for user in (leader, auditor):
+        client.force_login(user)
+        assert client.get("/admin/projects/project/add/").status_code == 403
+
+
+def test_codes_are_allocated_in_sequence(client, applicant, policy):
+    client.force_login(applicant)
+    for n in range(2):
+        client.post("/admin/projects/project/add/", {**ADD_DATA, "title": f"项目{n}"})
+    year = timezone.localdate().year
+    assert sorted(Project.objects.values_list("code", flat=True)) == [
+        f"{year}-0001",
+        f"{year}-0002",
+    ]
