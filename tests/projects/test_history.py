@@ -82,3 +82,24 @@ def test_history_shown_read_only_on_change_page(admin_client, approved):
     body = response.content.decode()
     assert "项目历史(不可更改)" in body
     assert "同意立项" in body and "待领导小组复审 → 已立项" in body
+
+
+def test_demo_data_obeys_the_rules_and_is_idempotent(capsys):
+    from projects.models import Project, State
+
+    call_command("demo_data")
+    states = set(Project.objects.values_list("state", flat=True))
+    assert {
+        State.DRAFT,
+        State.ORG_REVIEW,
+        State.RETURNED,
+        State.LEADERSHIP_REVIEW,
+        State.APPROVED,
+        State.REJECTED,
+        State.WITHDRAWN,
+    } <= states
+    assert any(p.is_overdue_first_review for p in Project.objects.all())
+    count, history = Project.objects.count(), ProjectHistory.objects.count()
+    call_command("demo_data")
+    assert (Project.objects.count(), ProjectHistory.objects.count()) == (count, history)
+    call_command("verify_history")

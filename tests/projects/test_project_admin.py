@@ -430,3 +430,29 @@ def test_codes_are_allocated_in_sequence(client, applicant, policy):
         f"{year}-0001",
         f"{year}-0002",
     ]
+
+
+def test_prohibited_budget_lines_flagged_to_reviewers(client, reviewed, leader):
+    from projects.models import ProhibitedItem
+
+    ProhibitedItem.objects.create(keyword="宴请")
+    BudgetLineFactory(project=reviewed, description="结业宴请")
+    client.force_login(leader)
+    for page in (change_url(reviewed), url(reviewed, "approve")):
+        body = client.get(page).content.decode()
+        assert "禁止列支事项" in body and "结业宴请" in body
+
+
+def test_reviewer_dashboard_lists_overdue_first(client, org_a, applicant, reviewer, policy):
+    today = timezone.localdate()
+    fresh = ProjectFactory(organization=org_a, leader=applicant, title="按期项目")
+    late = ProjectFactory(organization=org_a, leader=applicant, title="逾期项目")
+    BudgetLineFactory(project=fresh)
+    BudgetLineFactory(project=late)
+    for project in (fresh, late):
+        apply_transition(project, "submit", actor=applicant)
+    Project.objects.filter(pk=late.pk).update(first_review_deadline=today - datetime.timedelta(1))
+    client.force_login(reviewer)
+    body = client.get("/admin/").content.decode()
+    assert body.index("逾期项目") < body.index("按期项目")
+    assert 'class="overdue"' in body

@@ -94,3 +94,17 @@ def test_first_review_mails_leadership_and_return_mails_leader(
         apply_transition(submitted, "leadership_return", actor=leader, opinion="补充")
     assert mail.outbox[-1].to == ["alice@example.org"]
     assert "补充" in mail.outbox[-1].body
+
+
+def test_failed_mail_never_undoes_the_decision(
+    draft, applicant, reviewer, settings, django_capture_on_commit_callbacks
+):
+    # A broken mail server after the commit: the submission stands, the error is logged.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1
+    reviewer.email = "bob@example.org"
+    reviewer.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        apply_transition(draft, "submit", actor=applicant)
+    draft.refresh_from_db()
+    assert draft.state == State.ORG_REVIEW
