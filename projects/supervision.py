@@ -304,7 +304,8 @@ def change_request_submit(*, project: Project, actor, kind: str, reason: str, **
             kind=kind,
             reason=_require(reason, "变更理由"),
             requested_by=actor,
-            **{name: values.get(name) for name in CHANGE_FIELDS},
+            new_content=(values.get("new_content") or "").strip(),
+            **{name: values.get(name) for name in CHANGE_FIELDS if name != "new_content"},
         )
 
 
