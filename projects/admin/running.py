@@ -45,9 +45,9 @@ def project_link(project) -> str:
 class ServiceAdmin(ProjectRecordAdmin):
     """Add and change pages whose save is a service call (no direct writes).
 
-    Subclasses give `add_fields`, `change_fields(request, obj)`, `service_errors(request, obj, data)`
-    (form-time refusals, as a list of Chinese sentences; named so as not to
-    shadow ModelAdmin.check) and `perform(request, obj, data)`.
+    Subclasses give `add_fields`, `change_fields(request, obj)`,
+    `service_errors(request, obj, data)` (form-time refusals, as a list of Chinese sentences;
+    named so as not to shadow ModelAdmin.check) and `perform(request, obj, data)`.
     """
 
     add_fields: list[str] = []
