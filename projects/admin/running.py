@@ -485,7 +485,7 @@ class ProgressReportInline(ReadOnlyInline):
     verbose_name_plural = "月度进展报告"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author", "read_by")
+        return super().get_queryset(request).select_related("project", "author", "read_by")
 
 
 @project_inline
@@ -503,7 +503,7 @@ class ChangeRequestInline(ReadOnlyInline):
     fields = ["kind", "reason", "status", "requested_by", "requested_at", "decided_by"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("requested_by", "decided_by")
+        return super().get_queryset(request).select_related("project", "requested_by", "decided_by")
 
 
 @project_inline
@@ -513,7 +513,7 @@ class SummaryReportInline(ReadOnlyInline, admin.StackedInline):
     template = "admin/edit_inline/stacked.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
+        return super().get_queryset(request).select_related("project", "author")
 
 
 @project_inline
@@ -529,7 +529,7 @@ class DocumentInline(ReadOnlyInline):
         return format_html('<a href="{}">下载</a>', url)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("uploaded_by")
+        return super().get_queryset(request).select_related("project", "uploaded_by")
 
 
 # --- the changelist filter (the lead adds it to ProjectAdmin.list_filter) ---------------------

@@ -52,7 +52,8 @@ class ProgressReport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.project.code} {self.month:%Y年%m月}进展报告"
+        # No project lookup: str() is drawn once per inline row on the project page.
+        return f"{self.month:%Y年%m月}进展报告"
 
 
 class ProblemReport(models.Model):
@@ -95,7 +96,7 @@ class ProblemReport(models.Model):
         ordering = ["-submitted_at"]
 
     def __str__(self) -> str:
-        return f"{self.project.code} 问题上报 {self.submitted_at:%Y-%m-%d}"
+        return f"问题上报 {timezone.localtime(self.submitted_at):%Y-%m-%d}"
 
 
 class ChangeRequest(FSMModelMixin, models.Model):
@@ -165,7 +166,7 @@ class ChangeRequest(FSMModelMixin, models.Model):
         ordering = ["-requested_at"]
 
     def __str__(self) -> str:
-        return f"{self.project.code} {self.get_kind_display()}变更"
+        return f"{self.get_kind_display()}变更申请"
 
     # 三(三)4: 负责人应向项目部提出申请, 由项目部讨论后上报领导小组研究决定.
     # The transitions only set the decision fields; projects/supervision.py applies them
@@ -257,7 +258,7 @@ class SummaryReport(models.Model):
         verbose_name_plural = "总结报告"
 
     def __str__(self) -> str:
-        return f"{self.project.code} 总结报告"
+        return "活动总结报告"
 
 
 def document_path(instance: "Document", filename: str) -> str:
