@@ -430,6 +430,9 @@ class DocumentAdmin(ServiceAdmin):
         url = reverse("projects:document_download", args=[obj.pk])
         return format_html('<a href="{}">下载</a>', url)
 
+    def get_changeform_initial_data(self, request):
+        return {"kind": Document.Kind.OTHER, **super().get_changeform_initial_data(request)}
+
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         if obj is None and "file" in form.base_fields:
