@@ -18,7 +18,8 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from accounts.roles import Role
 from projects.models import ChangeRequest, ProblemReport, Project, Reminder, State
-from projects.supervision import projects_with_overdue_reports
+from projects.models.choices import FINAL_STATES
+from projects.supervision import CHANGEABLE_STATES, projects_with_overdue_reports
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ def collect(today: datetime.date) -> dict[User, list[Item]]:
                 )
             )
     for change in ChangeRequest.objects.filter(
-        status__in=[ChangeRequest.Status.SUBMITTED, ChangeRequest.Status.ENDORSED]
+        status__in=[ChangeRequest.Status.SUBMITTED, ChangeRequest.Status.ENDORSED],
+        project__state__in=CHANGEABLE_STATES,
     ).select_related("project"):
         if change.status == ChangeRequest.Status.SUBMITTED:
             people = reviewers_of(change.project.organization_id)
@@ -82,7 +84,11 @@ def collect(today: datetime.date) -> dict[User, list[Item]]:
                         f" {change.get_kind_display()}变更({change.get_status_display()})。",
                     )
                 )
-    for problem in ProblemReport.objects.filter(answered_by__isnull=True).select_related("project"):
+    for problem in (
+        ProblemReport.objects.filter(answered_by__isnull=True)
+        .exclude(project__state__in=FINAL_STATES)
+        .select_related("project")
+    ):
         forwarded = problem.forwarded_by_id is not None
         people = leadership if forwarded else reviewers_of(problem.project.organization_id)
         for user in people:

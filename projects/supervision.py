@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_fsm import can_proceed, has_transition_perm
 
 from projects import permissions as perm
 from projects.models import (
@@ -315,8 +316,8 @@ def _change_step(change: ChangeRequest, name: str, actor, opinion: str, *, requi
     change = ChangeRequest.objects.select_for_update().get(pk=change.pk)
     change.project = locked
     method = getattr(change, name)
-    from django_fsm import can_proceed, has_transition_perm
-
+    if locked.state not in CHANGEABLE_STATES:
+        raise WorkflowError(f"项目当前状态为“{locked.get_state_display()}”,变更申请已不能再处理。")
     if not can_proceed(method):
         raise WorkflowError(f"该变更申请当前为“{change.get_status_display()}”,不能再作此操作。")
     if not has_transition_perm(method, actor):

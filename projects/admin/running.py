@@ -29,7 +29,7 @@ from projects.models import (
     State,
     SummaryReport,
 )
-from projects.models.choices import RUNNING_STATES
+from projects.models.choices import FINAL_STATES, RUNNING_STATES
 from projects.services import WorkflowError
 
 PANEL_LIMIT = 20
@@ -594,8 +594,7 @@ def change_requests_panel(user):
         return None
     waiting = (
         ChangeRequest.objects.visible_to(user)
-        .filter(status=status)
-        .exclude(project__state=State.CLOSED)
+        .filter(status=status, project__state__in=svc.CHANGEABLE_STATES)
         .select_related("project")
         .order_by("requested_at")[:PANEL_LIMIT]
     )
@@ -624,7 +623,7 @@ def acceptances_panel(user):
 
 @panel
 def problem_reports_panel(user):
-    reports = ProblemReport.objects.visible_to(user).exclude(project__state=State.CLOSED)
+    reports = ProblemReport.objects.visible_to(user).exclude(project__state__in=FINAL_STATES)
     if _is(user, Role.LEADERSHIP):
         reports = reports.filter(forwarded_by__isnull=False, answered_by__isnull=True)
     elif _is(user, Role.ORG_REVIEWER):

@@ -209,3 +209,17 @@ def test_endorsed_change_refused_when_project_has_moved_on(
     in_progress.refresh_from_db()
     assert in_progress.approved_amount == Decimal("3000.00")
     assert in_progress.committed_amount == 0
+
+
+def test_submitted_change_cannot_be_endorsed_after_termination(
+    in_progress, applicant, reviewer, leader
+):
+    from projects.services import apply_transition
+
+    change = submit_budget(in_progress, applicant, "1000")
+    apply_transition(in_progress, "terminate", actor=leader, opinion="终止")
+    with pytest.raises(WorkflowError) as err:
+        change_request_endorse(change=change, actor=reviewer, opinion="上报")
+    assert "已终止" in str(err.value)
+    change.refresh_from_db()
+    assert change.status == Status.SUBMITTED

@@ -107,3 +107,13 @@ def test_user_without_email_is_reported(in_acceptance, leader):
     output = run()
     assert "没有电子邮箱" in output
     assert not mail.outbox
+
+
+def test_nothing_owed_on_terminated_projects(with_emails, in_progress, applicant, leader):
+    change_request_submit(
+        project=in_progress, actor=applicant, kind="content", reason="r", new_content="c"
+    )
+    problem_report_submit(project=in_progress, actor=applicant, description="场地")
+    apply_transition(in_progress, "terminate", actor=leader, opinion="终止")
+    run()
+    assert not mail.outbox
