@@ -66,3 +66,52 @@ def may_create_project(user) -> bool:
         and user.organization_id is not None
         and (has_role(user, Role.APPLICANT) or has_role(user, Role.ORG_REVIEWER))
     )
+
+
+# --- running projects (三(三), 三(五)) ----------------------------------------------------
+
+
+def _not_closed(project) -> bool:
+    # 三(五) 归档: a closed project and everything under it is read-only for everyone.
+    return project.state != "closed"
+
+
+def may_report_progress(project, user) -> bool:
+    """三(三)1: 项目负责人向项目部及时汇报活动进展情况."""
+    return _not_closed(project) and is_leader(project, user)
+
+
+def may_read_reports(project, user) -> bool:
+    """三(三)1: 项目部对活动全过程予以监督和指导 (reads and comments the reports)."""
+    return _not_closed(project) and is_independent_org_reviewer(project, user)
+
+
+def may_answer_problem(project, user) -> bool:
+    """三(三)3: 项目部及时向领导小组汇报; the leadership group answers."""
+    return _not_closed(project) and is_leadership(project, user)
+
+
+def may_request_change(project, user) -> bool:
+    """三(三)4: 负责人应向项目部提出申请."""
+    return _not_closed(project) and is_leader(project, user)
+
+
+def may_endorse_change(project, user) -> bool:
+    """三(三)4: 由项目部讨论后上报."""
+    return _not_closed(project) and is_independent_org_reviewer(project, user)
+
+
+def may_decide_change(project, user) -> bool:
+    """三(三)4: 地区项目化管理领导小组研究决定."""
+    return _not_closed(project) and is_leadership(project, user)
+
+
+def may_write_summary(project, user) -> bool:
+    """三(一)5: 活动结束后, 由项目负责人向项目部提交活动总结报告."""
+    return _not_closed(project) and is_leader(project, user)
+
+
+def may_upload_document(project, user) -> bool:
+    return _not_closed(project) and (
+        is_leader_or_org_reviewer(project, user) or is_leadership(project, user)
+    )

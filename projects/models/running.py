@@ -6,8 +6,9 @@ Progress and problem reports, change requests, the summary report and uploaded d
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_fsm import FSMField, FSMModelMixin
+from django_fsm import FSMField, FSMModelMixin, transition
 
+from projects import permissions as perm
 from projects.models.project import MONEY, Project, ProjectScopedQuerySet
 
 
@@ -51,7 +52,8 @@ class ProgressReport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.project.code} {self.month:%Y年%m月}进展报告"
+        # No project lookup: str() is drawn once per inline row on the project page.
+        return f"{self.month:%Y年%m月}进展报告"
 
 
 class ProblemReport(models.Model):
@@ -94,7 +96,7 @@ class ProblemReport(models.Model):
         ordering = ["-submitted_at"]
 
     def __str__(self) -> str:
-        return f"{self.project.code} 问题上报 {self.submitted_at:%Y-%m-%d}"
+        return f"问题上报 {timezone.localtime(self.submitted_at):%Y-%m-%d}"
 
 
 class ChangeRequest(FSMModelMixin, models.Model):
@@ -164,7 +166,72 @@ class ChangeRequest(FSMModelMixin, models.Model):
         ordering = ["-requested_at"]
 
     def __str__(self) -> str:
-        return f"{self.project.code} {self.get_kind_display()}变更"
+        return f"{self.get_kind_display()}变更申请"
+
+    # 三(三)4: 负责人应向项目部提出申请, 由项目部讨论后上报领导小组研究决定.
+    # The transitions only set the decision fields; projects/supervision.py applies them
+    # (project row lock, the change itself, the history row).
+
+    @transition(
+        field=status,
+        source=Status.SUBMITTED,
+        target=Status.ENDORSED,
+        permission=lambda cr, user: perm.may_endorse_change(cr.project, user),
+    )
+    def endorse(self, *, actor, opinion: str) -> None:
+        self._sign_org(actor, opinion)
+
+    @transition(
+        field=status,
+        source=Status.SUBMITTED,
+        target=Status.TURNED_DOWN,
+        permission=lambda cr, user: perm.may_endorse_change(cr.project, user),
+    )
+    def turn_down(self, *, actor, opinion: str) -> None:
+        self._sign_org(actor, opinion)
+
+    @transition(
+        field=status,
+        source=Status.ENDORSED,
+        target=Status.APPROVED,
+        permission=lambda cr, user: perm.may_decide_change(cr.project, user),
+    )
+    def approve(self, *, actor, opinion: str) -> None:
+        self._sign_decision(actor, opinion)
+
+    @transition(
+        field=status,
+        source=Status.ENDORSED,
+        target=Status.REJECTED,
+        permission=lambda cr, user: perm.may_decide_change(cr.project, user),
+    )
+    def reject(self, *, actor, opinion: str) -> None:
+        self._sign_decision(actor, opinion)
+
+    def _sign_org(self, actor, opinion: str) -> None:
+        self.org_opinion = opinion
+        self.org_by = actor
+        self.org_at = timezone.now()
+
+    def _sign_decision(self, actor, opinion: str) -> None:
+        self.decision_opinion = opinion
+        self.decided_by = actor
+        self.decided_at = timezone.now()
+
+    def describe_change(self) -> str:
+        """The requested change in words (history, lists, the archive)."""
+        from projects.money import format_cny
+
+        if self.kind == self.Kind.CONTENT:
+            return f"活动内容改为:{self.new_content}"
+        if self.kind == self.Kind.SCHEDULE:
+            return f"活动时间改为 {self.new_start_date} 至 {self.new_end_date}"
+        if self.kind == self.Kind.BUDGET:
+            return f"核定金额改为 {format_cny(self.new_amount)}"
+        if self.kind == self.Kind.LEADER:
+            name = self.new_leader.display_name if self.new_leader_id else ""
+            return f"项目负责人改为 {name}"
+        return ""
 
 
 class SummaryReport(models.Model):
@@ -191,7 +258,7 @@ class SummaryReport(models.Model):
         verbose_name_plural = "总结报告"
 
     def __str__(self) -> str:
-        return f"{self.project.code} 总结报告"
+        return "活动总结报告"
 
 
 def document_path(instance: "Document", filename: str) -> str:

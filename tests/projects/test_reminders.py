@@ -1,0 +1,119 @@
+"""send_reminders: each person gets what they owe, once a day for the same thing."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import User
+from projects.models import Project, Reminder
+from projects.services import apply_transition
+from projects.supervision import change_request_submit, problem_report_submit
+from tests.projects.fixtures_running import *  # noqa: F403
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def with_emails(applicant, reviewer, leader, leader2, outsider):
+    for user in (applicant, reviewer, leader, leader2, outsider):
+        User.objects.filter(pk=user.pk).update(email=f"{user.username}@example.org")
+
+
+def run() -> str:
+    out = StringIO()
+    call_command("send_reminders", stdout=out)
+    return out.getvalue()
+
+
+def by_recipient():
+    return {m.to[0].split("@")[0]: m for m in mail.outbox}
+
+
+def test_each_person_gets_what_they_owe(
+    with_emails, in_progress, draft, applicant, reviewer, leader, org_a
+):
+    # A month already over without a report (the project started three months ago).
+    start = timezone.localdate().replace(day=1) - datetime.timedelta(days=70)
+    Project.objects.filter(pk=in_progress.pk).update(start_date=start)
+    # A first review past its deadline.
+    from tests.factories import ProjectFactory
+
+    late = ProjectFactory(organization=org_a, leader=applicant, title="逾期初审项目")
+    from tests.factories import BudgetLineFactory
+
+    BudgetLineFactory(project=late)
+    apply_transition(late, "submit", actor=applicant)
+    Project.objects.filter(pk=late.pk).update(
+        first_review_deadline=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    change_request_submit(
+        project=in_progress, actor=applicant, kind="content", reason="r", new_content="c"
+    )
+    problem_report_submit(project=in_progress, actor=applicant, description="场地")
+
+    output = run()
+    mails = by_recipient()
+    assert set(mails) == {"alice", "bob"}
+    assert "进展报告未提交" in mails["alice"].body
+    assert "逾期初审" in mails["bob"].body and "变更申请待处理" in mails["bob"].body
+    assert "问题上报待处理" in mails["bob"].body
+    assert "已提醒" in output and "alice@example.org" in output
+    assert "charlie" not in mails  # the other organisation's reviewer owes nothing
+
+
+def test_leadership_gets_acceptances_and_endorsed_changes(
+    with_emails, in_acceptance, leader, leader2
+):
+    run()
+    mails = by_recipient()
+    assert "待验收" in mails["dora"].body and "待验收" in mails["dan"].body
+
+
+def test_not_twice_on_the_same_day(with_emails, in_acceptance):
+    run()
+    assert len(mail.outbox) == 2
+    count = Reminder.objects.count()
+    output = run()
+    assert len(mail.outbox) == 2
+    assert Reminder.objects.count() == count
+    assert "共发送 0 封" in output
+
+
+def test_again_on_the_next_day(with_emails, in_acceptance):
+    from projects.reminders import send_reminders
+
+    send_reminders(datetime.date(2026, 5, 1))
+    send_reminders(datetime.date(2026, 5, 1))
+    assert len(mail.outbox) == 2
+    send_reminders(datetime.date(2026, 5, 2))
+    assert len(mail.outbox) == 4
+
+
+def test_new_item_same_day_is_sent(with_emails, in_progress, applicant, reviewer):
+    run()
+    assert "bob" not in by_recipient()
+    change_request_submit(
+        project=in_progress, actor=applicant, kind="content", reason="r", new_content="c"
+    )
+    run()
+    assert "变更申请待处理" in by_recipient()["bob"].body
+
+
+def test_user_without_email_is_reported(in_acceptance, leader):
+    output = run()
+    assert "没有电子邮箱" in output
+    assert not mail.outbox
+
+
+def test_nothing_owed_on_terminated_projects(with_emails, in_progress, applicant, leader):
+    change_request_submit(
+        project=in_progress, actor=applicant, kind="content", reason="r", new_content="c"
+    )
+    problem_report_submit(project=in_progress, actor=applicant, description="场地")
+    apply_transition(in_progress, "terminate", actor=leader, opinion="终止")
+    run()
+    assert not mail.outbox
