@@ -24,6 +24,7 @@ from projects import permissions as perm
 from projects import services
 from projects.admin.base import PROJECT_INLINES, ProjectRecordInline, is_archived
 from projects.admin.importexport import ProjectImportExportMixin
+from projects.admin.running import MissingMonthlyReportFilter
 from projects.dashboard import Panel, panel
 from projects.forms import form_for
 from projects.models import (
@@ -191,6 +192,7 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
         ("organization", admin.RelatedOnlyFieldListFilter),
         "year",
         OverdueFilter,
+        MissingMonthlyReportFilter,
     ]
     search_fields = ["code", "title", "leader__last_name", "leader__first_name", "leader__username"]
     list_per_page = 50
@@ -310,6 +312,10 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
         services.refresh_requested_amount(form.instance)
 
     def get_inlines(self, request, obj):
+        # A new application has only its budget; the records of a running project
+        # (reports, invoices …) appear once it exists.
+        if obj is None:
+            return list(self.inlines)
         return [*self.inlines, *PROJECT_INLINES]
 
     # --- the change page: buttons, history, reviews --------------------------------------
@@ -337,6 +343,7 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
             "prohibited_lines": prohibited_budget_lines(project),
             "print_url": reverse("projects:application_print", args=[project.pk]),
             "xlsx_url": reverse("projects:application_xlsx", args=[project.pk]),
+            "archive_url": reverse("projects:project_archive", args=[project.pk]),
         }
 
     def get_urls(self):
