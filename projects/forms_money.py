@@ -60,7 +60,10 @@ class ApprovePaymentForm(TransitionForm):
         claimed = self.project.claimed_total()
         field = self.fields["payable_limit"]
         field.initial = min(approved, claimed)
-        field.help_text = f"不得超过核定金额 {format_cny(approved)},也不得超过发票申报合计 {format_cny(claimed)}。"
+        field.help_text = (
+            f"不得超过核定金额 {format_cny(approved)},"
+            f"也不得超过发票申报合计 {format_cny(claimed)}。"
+        )
 
 
 @transition_form("settle")

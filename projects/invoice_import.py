@@ -21,14 +21,13 @@ from openpyxl.utils.exceptions import InvalidFileException
 from projects import permissions as perm
 from projects.models import BudgetLine, Project
 from projects.models.money import Invoice
+from projects.services import WorkflowError
 from projects.settlement import (
     _lock,
     duplicate_messages,
-    invoice_identity,
     invoice_validate,
     normalise_text,
 )
-from projects.services import WorkflowError
 from projects.xlsx import FORMULA_STARTS, add_sheet
 
 # Chinese header -> field; the first nine are the platform's export columns.

@@ -27,7 +27,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from projects import permissions as perm
 from projects import services
-from projects.models import BudgetLine, Project, State
+from projects.models import BudgetLine, Project
 from projects.models.money import Disbursement, Invoice
 from projects.money import CENT, ZERO, format_cny, to_money
 from projects.services import WorkflowError

@@ -16,12 +16,10 @@ from projects.settlement import (
     invoice_update,
 )
 from tests.factories import BudgetLineFactory, ProjectFactory
-from tests.projects.fixtures_money import (  # noqa: F401
-    OTHER_SELLER_ID,
-    accepted,
-    invoice_data,
-    reach_accepted,
-)
+from tests.projects import fixtures_money
+from tests.projects.fixtures_money import OTHER_SELLER_ID, invoice_data
+
+accepted = fixtures_money.accepted
 
 pytestmark = pytest.mark.django_db
 
