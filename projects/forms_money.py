@@ -75,7 +75,7 @@ class SettleForm(TransitionForm):
 
     voucher_number = forms.CharField(label="支付凭证号", max_length=40)
     voucher_date = forms.DateField(label="凭证日期")
-    method = forms.ChoiceField(label="支付方式", choices=Disbursement.Method.choices)
+    payment_method = forms.ChoiceField(label="支付方式", choices=Disbursement.Method.choices)
     payee_name = forms.CharField(label="收款人", max_length=200)
     payee_bank = forms.CharField(label="开户银行", max_length=100)
     payee_account = forms.CharField(label="银行账号", max_length=40)

@@ -449,10 +449,12 @@ def final_accounts_save(project: Project, *, actor, actual_amounts: dict) -> Fin
 
 # --- settlement and disbursement ----------------------------------------------------------
 
+# `payment_method`, not `method`: django-fsm's change_state() takes a `method` argument, so a
+# transition's keyword arguments cannot use that name.
 DISBURSEMENT_FIELDS = (
     "voucher_number",
     "voucher_date",
-    "method",
+    "payment_method",
     "payee_name",
     "payee_bank",
     "payee_account",
@@ -481,6 +483,7 @@ def _payment_details(decision: dict) -> dict:
     ):
         if values[name] in (None, ""):
             errors.append(f"请填写{label}。")
+    values["method"] = values.pop("payment_method")
     if values["method"] not in Disbursement.Method.values:
         errors.append("请选择支付方式。")
     values["voucher_number"] = normalise_text(values["voucher_number"]).upper()
@@ -562,7 +565,7 @@ def disbursement_reverse(
                 {
                     "voucher_number": voucher_number,
                     "voucher_date": voucher_date,
-                    "method": current.method,
+                    "payment_method": current.method,
                     "payee_name": current.payee_name,
                     "payee_bank": current.payee_bank,
                     "payee_account": current.payee_account,
@@ -626,7 +629,7 @@ def payee_defaults(project: Project) -> dict:
     """拨付 goes to the organisation's own account by default."""
     org = project.organization
     return {
-        "method": Disbursement.Method.ALLOCATION,
+        "payment_method": Disbursement.Method.ALLOCATION,
         "payee_name": org.payee_name or org.name,
         "payee_bank": org.bank_name,
         "payee_account": org.bank_account,

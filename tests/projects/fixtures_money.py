@@ -83,7 +83,7 @@ def settle_decision(project, **overrides) -> dict:
         "opinion": "",
         "voucher_number": f"PZ-{project.pk}-{next(_numbers)}",
         "voucher_date": timezone.localdate(),
-        "method": "allocation",
+        "payment_method": "allocation",
         "payee_name": project.organization.name,
         "payee_bank": "测试银行",
         "payee_account": "6222000000000001",
