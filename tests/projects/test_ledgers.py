@@ -111,3 +111,27 @@ def test_ledger_queries_do_not_grow_with_data(
         pool_ledger(policy.year)
     with django_assert_max_num_queries(3):
         sub_ledger(org_b, policy.year)
+
+
+def test_demo_data_is_idempotent_and_its_books_reconcile(django_assert_max_num_queries):
+    from django.core.management import call_command
+
+    from projects.models import FundingPolicy, Invoice, Project
+
+    call_command("demo_data")
+    counts = (Project.objects.count(), Invoice.objects.count(), Disbursement.objects.count())
+    call_command("demo_data")
+    assert (
+        Project.objects.count(),
+        Invoice.objects.count(),
+        Disbursement.objects.count(),
+    ) == counts
+    policy = FundingPolicy.objects.get(year=timezone.localdate().year)
+    ledger = pool_ledger(policy.year)
+    assert ledger.remaining == policy.remaining() >= 0
+    assert Disbursement.objects.filter(reverses__isnull=False).count() == 1
+    assert Invoice.objects.filter(check_status="unqualified").exists()
+    for row in ledger.rows:
+        sub = sub_ledger(row.organization, policy.year)
+        assert sub.total.disbursed == row.disbursed == sub.entries_total
+    call_command("verify_history")
