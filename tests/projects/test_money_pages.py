@@ -260,4 +260,5 @@ def test_project_page_shows_invoices_and_links(client, settled, reviewer):
     page = client.get(reverse("admin:projects_project_change", args=[settled.pk]))
     text = page.content.decode()
     assert page.status_code == 200
-    assert "从 Excel 导入发票" in text and "结算单" in text and "抬头不符" in text
+    assert "结算单" in text and "抬头不符" in text and "分户账" in text
+    assert "从 Excel 导入发票" not in text  # settled: no more invoices
