@@ -106,7 +106,9 @@ def run() -> None:
     assert result.created == ROWS, result.messages()[:5]
     print(f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}: {ROWS} invoices")
     print(f"  raw bulk_create        {raw_seconds:6.2f} s")
-    print(f"  invoice_import         {import_seconds:6.2f} s  ({import_seconds / raw_seconds:.1f}×)")
+    print(
+        f"  invoice_import         {import_seconds:6.2f} s  ({import_seconds / raw_seconds:.1f}×)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Forms of the money transitions (三(四)): the final accounts with the request for
 settlement, leadership's payable limit, and finance's payment record."""
 
+from decimal import Decimal
+
 from django import forms
 from django.utils import timezone
 
@@ -49,7 +51,7 @@ class ApprovePaymentForm(TransitionForm):
     opinion_label = "审批意见"
 
     payable_limit = forms.DecimalField(
-        label="批准拨付限额", min_value="0.01", max_digits=14, decimal_places=2
+        label="批准拨付限额", min_value=Decimal("0.01"), max_digits=14, decimal_places=2
     )
 
     def __init__(self, *args, **kwargs):

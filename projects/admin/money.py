@@ -4,6 +4,8 @@ Every save goes through projects.settlement (locked, atomic); the admin only sho
 reports the services' Chinese messages. Disbursements are never changed or deleted here.
 """
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum
@@ -400,7 +402,9 @@ class ReverseForm(forms.Form):
 
 
 class RecordForm(forms.Form):
-    amount = forms.DecimalField(label="拨付金额", max_digits=14, decimal_places=2, min_value="0.01")
+    amount = forms.DecimalField(
+        label="拨付金额", max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+    )
     purpose = forms.CharField(label="用途", max_length=200, required=False)
     voucher_number = forms.CharField(label="支付凭证号", max_length=40)
     voucher_date = forms.DateField(label="凭证日期")

@@ -247,3 +247,27 @@ def test_return_settlement_reopens_invoice_entry(accepted, applicant, reviewer, 
     )
     assert project.state == State.ACCEPTED
     add_invoices(project, applicant, Decimal("200.00"))
+
+
+def test_approve_payment_form(accepted, applicant, reviewer, leader, advance):
+    add_invoices(accepted, applicant, Decimal("1000.00"))
+    line = accepted.budget_lines.get()
+    project = advance(
+        accepted, ("request_settlement", reviewer, {"actual_amounts": {line.pk: "1000"}})
+    )
+    form_class = form_for("approve_payment")
+    form = form_class(project=project, actor=leader)
+    assert form.fields["payable_limit"].initial == Decimal("1000.00")
+    for bad in ("0", "-5", "1.001", "abc"):
+        bad_form = form_class(
+            {"expected_state": project.state, "opinion": "同意", "payable_limit": bad},
+            project=project,
+        )
+        assert not bad_form.is_valid()
+    good = form_class(
+        {"expected_state": project.state, "opinion": "同意", "payable_limit": "1000.00"},
+        project=project,
+    )
+    assert good.is_valid(), good.errors
+    project = apply_transition(project, "approve_payment", actor=leader, **good.decision())
+    assert project.state == State.PAYMENT
