@@ -533,13 +533,11 @@ def finance_payments_panel(user):
     if not has_role(user, Role.FINANCE):
         return None
     projects = Project.objects.filter(state=State.PAYMENT).exclude(payment_approved_by=user)
-    return Panel(
-        title="待结算拨付",
-        rows=_project_rows(
-            projects.order_by("code")[:20], lambda p: f"批准限额 {format_cny(p.payable_limit)}"
-        ),
-        empty_text="没有待拨付的项目。",
+    rows = _project_rows(
+        projects.order_by("code")[:20], lambda p: f"批准限额 {format_cny(p.payable_limit)}"
     )
+    rows.append({"text": "年度经费总账与分户账", "url": reverse("projects:pool_ledger_current")})
+    return Panel(title="待结算拨付", rows=rows, empty_text="没有待拨付的项目。")
 
 
 @panel

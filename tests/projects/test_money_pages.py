@@ -262,3 +262,29 @@ def test_project_page_shows_invoices_and_links(client, settled, reviewer):
     assert page.status_code == 200
     assert "结算单" in text and "抬头不符" in text and "分户账" in text
     assert "从 Excel 导入发票" not in text  # settled: no more invoices
+
+
+def test_corrected_payment_page_after_a_reversal(client, settled, finance, leader):
+    row = Disbursement.objects.get(project=settled)
+    client.force_login(finance)
+    client.post(
+        reverse("admin:projects_disbursement_reverse", args=[row.pk]),
+        {"voucher_number": "R-9", "voucher_date": "2026-01-01", "reason": "账号错误"},
+    )
+    address = reverse("admin:projects_disbursement_record", args=[settled.pk])
+    form = client.get(address)
+    assert form.status_code == 200 and settled.organization.bank_account in form.content.decode()
+    post = {
+        "voucher_number": "C-1",
+        "voucher_date": "2026-01-02",
+        "payment_method": "allocation",
+        "payee_name": "甲社区党支部",
+        "payee_bank": "测试银行",
+        "payee_account": "6222000000000002",
+    }
+    too_much = client.post(address, {**post, "amount": "1345.68"})
+    assert "超出可拨付余额" in too_much.content.decode()
+    assert client.post(address, {**post, "amount": "1345.67"}).status_code == 302
+    assert sum(d.amount for d in Disbursement.objects.filter(project=settled)) == Decimal("1345.67")
+    client.force_login(leader)  # not finance: no such page
+    assert client.get(address).status_code == 404
