@@ -20,3 +20,54 @@ def format_cny(value) -> str:
     amount = to_money(value)
     sign = "-" if amount < 0 else ""
     return f"{sign}¥{abs(amount):,.2f}"
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_UNITS = ["", "拾", "佰", "仟"]
+_GROUPS = ["", "万", "亿", "万亿"]
+
+
+def _capital_integer(number: int) -> str:
+    """Yuan part in capitals; one 零 for a run of zeros, none at the end of a group."""
+    text = str(number)
+    out: list[str] = []
+    zero_pending = False
+    group_has_digit = False
+    for index, char in enumerate(text):
+        position = len(text) - 1 - index
+        digit = int(char)
+        if digit == 0:
+            zero_pending = True
+        else:
+            if zero_pending and out:
+                out.append("零")
+            zero_pending = False
+            out.append(_DIGITS[digit] + _UNITS[position % 4])
+            group_has_digit = True
+        if position % 4 == 0 and position > 0:
+            if group_has_digit:
+                out.append(_GROUPS[position // 4])
+            group_has_digit = False
+    return "".join(out)
+
+
+def to_chinese_capital(amount) -> str:
+    """The amount in capitals for printed forms (会计基础工作规范第五十二条).
+
+    整 follows 元 or 角, never 分; a run of zeros is written as one 零:
+    12345.67 → 人民币壹万贰仟叁佰肆拾伍元陆角柒分, 16409.02 → 人民币壹万陆仟肆佰零玖元零贰分,
+    1004.50 → 人民币壹仟零肆元伍角整, 10 → 人民币壹拾元整.
+    """
+    value = to_money(amount)
+    sign = "负" if value < 0 else ""
+    cents = int(abs(value) * 100)
+    yuan, jiao, fen = cents // 100, cents // 10 % 10, cents % 10
+    if cents == 0:
+        return "人民币零元整"
+    text = _capital_integer(yuan) + "元" if yuan else ""
+    if jiao:
+        text += _DIGITS[jiao] + "角"
+    elif fen and yuan:
+        text += "零"
+    text += _DIGITS[fen] + "分" if fen else "整"
+    return f"人民币{sign}{text}"

@@ -115,3 +115,31 @@ def may_upload_document(project, user) -> bool:
     return _not_closed(project) and (
         is_leader_or_org_reviewer(project, user) or is_leadership(project, user)
     )
+
+
+# --- money (三(四)) ------------------------------------------------------------
+
+# Invoices are entered while the project runs and until the org asks for settlement.
+INVOICE_ENTRY_STATES = frozenset({"in_progress", "acceptance", "accepted"})
+# Finance checks invoices from acceptance until the payment is made (nothing after settled).
+INVOICE_CHECK_STATES = frozenset({"acceptance", "accepted", "settlement_review", "payment"})
+
+
+def may_enter_invoices(project, user) -> bool:
+    """The leader or the org reviewer, from in_progress until request_settlement (§5)."""
+    return project.state in INVOICE_ENTRY_STATES and is_leader_or_org_reviewer(project, user)
+
+
+def may_check_invoices(project, user) -> bool:
+    """Finance only marks invoices 合格/不合格 (DESIGN.md §1), until the project is settled."""
+    return project.state in INVOICE_CHECK_STATES and is_finance(project, user)
+
+
+def may_prepare_final_accounts(project, user) -> bool:
+    """项目部 prepares the final accounts (决算清单) of an accepted project."""
+    return project.state == "accepted" and is_org_reviewer(project, user)
+
+
+def may_record_disbursement(project, user) -> bool:
+    """Reversals and corrected payments: finance (not the payment's approver), once settled."""
+    return project.state == "settled" and is_settling_finance(project, user)

@@ -57,6 +57,9 @@ TRANSITIONS = [
 # Side records a transition writes in the same transaction, beside its review and history:
 # name -> callable(project, actor, decision, history). Filled by the modules that own them.
 SIDE_EFFECTS: dict[str, list[Callable[..., None]]] = {}
+# Side records a transition's guards depend on, written in the same transaction just before
+# the checks (e.g. the final accounts of request_settlement): callable(project, actor, decision).
+PREPARE: dict[str, list[Callable[..., None]]] = {}
 # Called after the commit with the history row: notifications (mail).
 AFTER_COMMIT: list[Callable[[ProjectHistory], None]] = []
 
@@ -250,6 +253,8 @@ def apply_transition(
                 # Serialise every change of the year's pool: two approvals at once cannot
                 # together overdraw it.
                 FundingPolicy.objects.select_for_update().filter(year=locked.year).first()
+            for prepare in PREPARE.get(name, []):
+                prepare(locked, actor, decision)
             check_transition(locked, name, actor)
             from_state = locked.state
             getattr(locked, name)(actor=actor, **decision)

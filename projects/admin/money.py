@@ -1,1 +1,569 @@
-"""Admin for invoices, settlement, disbursements and ledgers (issue 5)."""
+"""Admin for invoices, settlement, disbursements and ledgers (issue 5).
+
+Every save goes through projects.settlement (locked, atomic); the admin only shows forms and
+reports the services' Chinese messages. Disbursements are never changed or deleted here.
+"""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from accounts.roles import Role, has_role, is_read_only, sees_everything
+from projects import permissions as perm
+from projects import settlement
+from projects.admin.base import ProjectRecordAdmin, ProjectRecordInline, project_inline
+from projects.admin.importexport import DisbursementImportExportMixin, InvoiceImportExportMixin
+from projects.dashboard import Panel, panel
+from projects.models import Project, State
+from projects.models.money import Disbursement, Invoice
+from projects.money import ZERO, format_cny
+from projects.services import WorkflowError
+
+INVOICE_DATA_FIELDS = [
+    "project",
+    "budget_line",
+    "kind",
+    "code",
+    "number",
+    "issue_date",
+    "seller_name",
+    "seller_tax_id",
+    "buyer_name",
+    "amount",
+    "tax",
+    "total",
+]
+CHECK_FIELDS = ["check_status", "check_reason"]
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+def with_line_totals(queryset):
+    """Annotate each invoice with its budget line's invoiced total (for the over-line flag)."""
+    line_total = (
+        Invoice.objects.filter(budget_line=OuterRef("budget_line"))
+        .values("budget_line")
+        .annotate(total=Sum("total"))
+        .values("total")
+    )
+    return queryset.annotate(
+        line_invoiced=Coalesce(Subquery(line_total, output_field=_MONEY), ZERO, output_field=_MONEY)
+    )
+
+
+def flags_of(invoice) -> list[str]:
+    return settlement.invoice_flags(invoice, line_invoiced=getattr(invoice, "line_invoiced", None))
+
+
+class InvoiceForm(forms.ModelForm):
+    """Validation only (the row itself and the one-claim rule); saving is the service's."""
+
+    class Meta:
+        model = Invoice
+        fields = [*INVOICE_DATA_FIELDS, *CHECK_FIELDS]
+
+    def clean(self):
+        data = super().clean()
+        project = data.get("project") or getattr(self.instance, "project", None)
+        user = getattr(self, "request_user", None)
+        if project is None or "number" not in self.fields or user is None:
+            return data
+        if "code" in self.fields and not self.fields["code"].disabled:
+            budget_lines = {line.pk: line for line in project.budget_lines.all()}
+            clean = settlement.invoice_validate(
+                {**data, "budget_line": data.get("budget_line")},
+                project=project,
+                budget_lines=budget_lines,
+            )
+            for message in clean.errors:
+                self.add_error(None, message)
+            if not clean.errors:
+                duplicate = settlement.duplicate_messages(
+                    [clean.identity], actor=user, exclude_pk=self.instance.pk
+                )
+                if duplicate:
+                    self.add_error("number", duplicate[clean.identity])
+        return data
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
+    form = InvoiceForm
+    list_display = [
+        "number_display",
+        "project_link",
+        "kind",
+        "issue_date",
+        "seller_name",
+        "total_display",
+        "check_status",
+        "flags_display",
+    ]
+    list_filter = ["check_status", "kind", "project__state"]
+    list_select_related = ["project__organization", "budget_line"]
+    search_fields = ["number", "code", "seller_name", "project__code", "project__title"]
+    actions = ["mark_qualified", "mark_unqualified"]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return with_line_totals(super().get_queryset(request)).select_related(
+            "project__organization", "budget_line", "checked_by"
+        )
+
+    # --- columns ------------------------------------------------------------------------
+
+    @admin.display(description="发票号码", ordering="number")
+    def number_display(self, obj):
+        return f"{obj.code} {obj.number}".strip()
+
+    @admin.display(description="项目", ordering="project__code")
+    def project_link(self, obj):
+        url = reverse("admin:projects_project_change", args=[obj.project_id])
+        return format_html('<a href="{}">{}</a>', url, obj.project.code)
+
+    @admin.display(description="价税合计", ordering="total")
+    def total_display(self, obj):
+        return format_cny(obj.total)
+
+    @admin.display(description="提示")
+    def flags_display(self, obj):
+        flags = flags_of(obj)
+        if not flags:
+            return "—"
+        return format_html_join(
+            "",
+            '<span class="invoice-flag" style="color:#b00">⚠ {}</span><br>',
+            ((f,) for f in flags),
+        )
+
+    # --- who may do what ----------------------------------------------------------------
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # nothing financial is deleted (DESIGN.md §5)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None:
+            return True
+        return self._may_edit(request, obj) or self._may_check(request, obj)
+
+    def _may_edit(self, request, obj) -> bool:
+        return obj.check_status == Invoice.CheckStatus.PENDING and perm.may_enter_invoices(
+            obj.project, request.user
+        )
+
+    def _may_check(self, request, obj) -> bool:
+        return perm.may_check_invoices(obj.project, request.user)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return INVOICE_DATA_FIELDS
+        return [*INVOICE_DATA_FIELDS, *CHECK_FIELDS, "checked_by", "checked_at", "flags_display"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        readonly = ["project", "checked_by", "checked_at", "flags_display"]
+        if not self._may_edit(request, obj):
+            readonly += [f for f in INVOICE_DATA_FIELDS if f != "project"]
+        if not self._may_check(request, obj):
+            readonly += CHECK_FIELDS
+        return readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "project":
+            kwargs["queryset"] = Project.objects.visible_to(request.user).filter(
+                state__in=perm.INVOICE_ENTRY_STATES
+            )
+        if db_field.name == "budget_line":
+            from projects.models import BudgetLine
+
+            project_id = request.GET.get("project") or request.POST.get("project")
+            lines = BudgetLine.objects.visible_to(request.user).select_related("project")
+            if project_id and str(project_id).isdigit():
+                lines = lines.filter(project_id=project_id)
+            else:
+                lines = lines.filter(project__state__in=perm.INVOICE_ENTRY_STATES)
+            kwargs["queryset"] = lines
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # --- saving through the services ----------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        data = {k: form.cleaned_data[k] for k in INVOICE_DATA_FIELDS if k in form.cleaned_data}
+        try:
+            if not change:
+                saved = settlement.invoice_add(data.pop("project"), actor=request.user, **data)
+                obj.pk = saved.pk
+            elif self._may_edit(request, obj) and "code" in form.cleaned_data:
+                data.pop("project", None)
+                settlement.invoice_update(obj, actor=request.user, **data)
+            if change and self._may_check(request, obj) and "check_status" in form.changed_data:
+                status = form.cleaned_data["check_status"]
+                if status != Invoice.CheckStatus.PENDING:
+                    settlement.invoice_check(
+                        obj,
+                        actor=request.user,
+                        qualified=status == Invoice.CheckStatus.QUALIFIED,
+                        reason=form.cleaned_data.get("check_reason", ""),
+                    )
+        except WorkflowError as exc:
+            request._money_error = True
+            for message in exc.messages:
+                self.message_user(request, message, messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the invoice has no related rows of its own
+
+    def log_addition(self, request, obj, message):
+        if obj.pk:
+            super().log_addition(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_money_error", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_money_error", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
+
+    # --- finance's check as actions -----------------------------------------------------
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not has_role(request.user, Role.FINANCE) or is_read_only(request.user):
+            actions.pop("mark_qualified", None)
+            actions.pop("mark_unqualified", None)
+        return actions
+
+    @admin.action(description="标记为合格")
+    def mark_qualified(self, request, queryset):
+        self._check(request, queryset, qualified=True, reason="")
+
+    @admin.action(description="标记为不合格(需填写原因)")
+    def mark_unqualified(self, request, queryset):
+        reason = (request.POST.get("reason") or "").strip()
+        if not reason:
+            return TemplateResponse(
+                request,
+                "admin/projects/money/unqualified_reason.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "标记为不合格",
+                    "invoices": queryset,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                    "opts": self.model._meta,
+                },
+            )
+        self._check(request, queryset, qualified=False, reason=reason)
+
+    def _check(self, request, queryset, *, qualified, reason):
+        done, refused = 0, []
+        for invoice in queryset:
+            try:
+                settlement.invoice_check(
+                    invoice, actor=request.user, qualified=qualified, reason=reason
+                )
+                done += 1
+            except WorkflowError as exc:
+                refused.append(f"{invoice.number}:{exc.messages[0]}")
+        if done:
+            self.message_user(request, f"已审核 {done} 张发票。", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
+
+@admin.register(Disbursement)
+class DisbursementAdmin(DisbursementImportExportMixin, ProjectRecordAdmin):
+    list_display = [
+        "voucher_number",
+        "project_link",
+        "amount_display",
+        "method",
+        "payee_name",
+        "voucher_date",
+        "paid_on",
+        "reverses",
+        "reverse_link",
+    ]
+    list_filter = ["method"]
+    list_select_related = ["project", "reverses", "reversal"]
+    search_fields = ["voucher_number", "bank_serial", "payee_name", "project__code"]
+    readonly_fields = [f.name for f in Disbursement._meta.fields if f.name != "id"]
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False  # written by settle / reversal / corrected payment services only
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # append-only: a correction is a reversing entry (红字冲销)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="项目", ordering="project__code")
+    def project_link(self, obj):
+        url = reverse("admin:projects_project_change", args=[obj.project_id])
+        return format_html('<a href="{}">{}</a>', url, obj.project.code)
+
+    @admin.display(description="金额", ordering="amount")
+    def amount_display(self, obj):
+        return format_cny(obj.amount)
+
+    @admin.display(description="操作")
+    def reverse_link(self, obj):
+        if obj.reverses_id or hasattr(obj, "reversal"):
+            return "已冲销" if hasattr(obj, "reversal") else "冲销记录"
+        url = reverse("admin:projects_disbursement_reverse", args=[obj.pk])
+        return format_html('<a href="{}">红字冲销</a>', url)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/reverse/",
+                view(self.reverse_view),
+                name="projects_disbursement_reverse",
+            ),
+            path(
+                "record/<int:project_pk>/",
+                view(self.record_view),
+                name="projects_disbursement_record",
+            ),
+            *super().get_urls(),
+        ]
+
+    def reverse_view(self, request, pk):
+        original = get_object_or_404(self.get_queryset(request), pk=pk)
+        form = ReverseForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                settlement.disbursement_reverse(original, actor=request.user, **form.cleaned_data)
+            except WorkflowError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                self.message_user(request, "已登记红字冲销。", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:projects_disbursement_changelist"))
+        return self._form_page(request, form, f"红字冲销:{original.voucher_number}", original)
+
+    def record_view(self, request, project_pk):
+        project = get_object_or_404(Project.objects.visible_to(request.user), pk=project_pk)
+        if not perm.may_record_disbursement(project, request.user):
+            raise Http404
+        initial = {**settlement.payee_defaults(project), "voucher_date": timezone.localdate()}
+        form = RecordForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                settlement.disbursement_record(project, actor=request.user, **form.cleaned_data)
+            except WorkflowError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                self.message_user(request, "已登记拨付。", messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:projects_project_change", args=[project.pk])
+                )
+        return self._form_page(request, form, f"补录拨付:{project}", project)
+
+    def _form_page(self, request, form, title, obj):
+        return TemplateResponse(
+            request,
+            "admin/projects/money/form_page.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "form": form,
+                "object": obj,
+                "opts": self.model._meta,
+            },
+        )
+
+
+class ReverseForm(forms.Form):
+    voucher_number = forms.CharField(label="冲销凭证号", max_length=40)
+    voucher_date = forms.DateField(label="凭证日期", initial=timezone.localdate)
+    reason = forms.CharField(label="冲销原因", max_length=200, widget=forms.Textarea({"rows": 3}))
+
+
+class RecordForm(forms.Form):
+    amount = forms.DecimalField(
+        label="拨付金额", max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+    )
+    purpose = forms.CharField(label="用途", max_length=200, required=False)
+    voucher_number = forms.CharField(label="支付凭证号", max_length=40)
+    voucher_date = forms.DateField(label="凭证日期")
+    payment_method = forms.ChoiceField(label="支付方式", choices=Disbursement.Method.choices)
+    payee_name = forms.CharField(label="收款人", max_length=200)
+    payee_bank = forms.CharField(label="开户银行", max_length=100)
+    payee_account = forms.CharField(label="银行账号", max_length=40)
+    bank_serial = forms.CharField(label="银行流水号", max_length=60, required=False)
+    paid_on = forms.DateField(label="实际支付日期", required=False)
+
+
+# --- on the project's page ----------------------------------------------------------------
+
+
+@project_inline
+class InvoiceInline(ProjectRecordInline, admin.TabularInline):
+    """The project's invoices, read-only here: entered and checked on the invoice pages."""
+
+    model = Invoice
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    template = "admin/projects/money/invoice_inline.html"
+    fields = ["kind", "code", "number", "issue_date", "seller_name", "total_display", "status"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return with_line_totals(super().get_queryset(request)).select_related(
+            "project__organization", "budget_line"
+        )
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="价税合计")
+    def total_display(self, obj):
+        return format_cny(obj.total)
+
+    @admin.display(description="审核结果 / 提示")
+    def status(self, obj):
+        flags = "、".join(flags_of(obj))
+        reason = f" · {obj.check_reason}" if obj.check_reason else ""
+        return f"{obj.get_check_status_display()}{reason}" + (f" ⚠ {flags}" if flags else "")
+
+
+@project_inline
+class DisbursementInline(ProjectRecordInline, admin.TabularInline):
+    model = Disbursement
+    fk_name = "project"
+    extra = 0
+    can_delete = False
+    fields = [
+        "voucher_number",
+        "amount_display",
+        "method",
+        "payee_name",
+        "voucher_date",
+        "reverses",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("reverses")
+
+    @admin.display(description="金额")
+    def amount_display(self, obj):
+        return format_cny(obj.amount)
+
+
+# --- the index page's to-do lists ----------------------------------------------------------
+
+
+def _project_rows(projects, note):
+    return [
+        {
+            "text": f"{p.code} {p.title}",
+            "url": reverse("admin:projects_project_change", args=[p.pk]),
+            "note": note(p),
+        }
+        for p in projects
+    ]
+
+
+@panel
+def finance_invoices_panel(user):
+    if not has_role(user, Role.FINANCE):
+        return None
+    pending = (
+        Invoice.objects.filter(
+            check_status=Invoice.CheckStatus.PENDING,
+            project__state__in=perm.INVOICE_CHECK_STATES,
+        )
+        .values("project_id", "project__code", "project__title")
+        .annotate(count=Count("pk"), total=Sum("total"))
+        .order_by("project__code")[:20]
+    )
+    url = reverse("admin:projects_invoice_changelist")
+    rows = [
+        {
+            "text": f"{row['project__code']} {row['project__title']}",
+            "url": f"{url}?check_status__exact=pending&project__id__exact={row['project_id']}",
+            "note": f"{row['count']} 张待审核,合计 {format_cny(row['total'])}",
+        }
+        for row in pending
+    ]
+    return Panel(title="待审核的发票", rows=rows, empty_text="没有待审核的发票。")
+
+
+@panel
+def finance_payments_panel(user):
+    if not has_role(user, Role.FINANCE):
+        return None
+    projects = Project.objects.filter(state=State.PAYMENT).exclude(payment_approved_by=user)
+    rows = _project_rows(
+        projects.order_by("code")[:20], lambda p: f"批准限额 {format_cny(p.payable_limit)}"
+    )
+    rows.append({"text": "年度经费总账与分户账", "url": reverse("projects:pool_ledger_current")})
+    return Panel(title="待结算拨付", rows=rows, empty_text="没有待拨付的项目。")
+
+
+@panel
+def leadership_settlements_panel(user):
+    if not has_role(user, Role.LEADERSHIP):
+        return None
+    projects = Project.objects.filter(state=State.SETTLEMENT_REVIEW).exclude(leader=user)
+    return Panel(
+        title="待审批拨付",
+        rows=_project_rows(
+            projects.order_by("code")[:20], lambda p: f"核定 {format_cny(p.approved_amount)}"
+        ),
+        empty_text="没有待审批的结算申请。",
+    )
+
+
+@panel
+def org_final_accounts_panel(user):
+    if not has_role(user, Role.ORG_REVIEWER) or sees_everything(user):
+        return None
+    projects = Project.objects.visible_to(user).filter(state=State.ACCEPTED, approved_amount__gt=0)
+    return Panel(
+        title="已验收待报决算",
+        rows=_project_rows(
+            projects.order_by("code")[:20],
+            lambda p: f"核定 {format_cny(p.approved_amount)},请填写决算清单并申请拨付",
+        ),
+        empty_text="没有待报决算的项目。",
+    )

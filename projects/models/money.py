@@ -85,6 +85,7 @@ class Invoice(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__gte=0, tax__gte=0, total=models.F("amount") + models.F("tax")),
                 name="invoice_total_is_amount_plus_tax",
+                violation_error_message="金额和税额不能为负数,且金额 + 税额须等于价税合计。",
             ),
         ]
 
@@ -148,6 +149,7 @@ class Disbursement(models.Model):
                 condition=(Q(reverses__isnull=True) & Q(amount__gt=0))
                 | (Q(reverses__isnull=False) & Q(amount__lt=0)),
                 name="disbursement_sign_matches_kind",
+                violation_error_message="拨付金额须为正数;冲销记录须为负数并指向原记录。",
             ),
         ]
 

@@ -1,0 +1,287 @@
+"""Invoice import from an xlsx list in the column layout of a typical e-invoice platform
+export (发票代码, 发票号码, 开票日期, 销售方名称, 销售方纳税人识别号, 购买方名称, 金额, 税额,
+价税合计), plus 票据种类 and 预算明细.
+
+All or nothing: every row is parsed and validated in memory, each bad row is reported with
+its row number and reason, and nothing is stored if any row is bad. Stored duplicates are
+found with one query on the normalised identities; the database's unique constraint decides
+any race between two imports of the same invoice.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from io import BytesIO
+
+from django.db import IntegrityError, transaction
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from projects import permissions as perm
+from projects.models import BudgetLine, Project
+from projects.models.money import Invoice
+from projects.services import WorkflowError
+from projects.settlement import (
+    _lock,
+    duplicate_messages,
+    invoice_validate,
+    normalise_text,
+)
+from projects.xlsx import FORMULA_STARTS, add_sheet
+
+# Chinese header -> field; the first nine are the platform's export columns.
+COLUMNS = {
+    "发票代码": "code",
+    "发票号码": "number",
+    "开票日期": "issue_date",
+    "销售方名称": "seller_name",
+    "销售方纳税人识别号": "seller_tax_id",
+    "购买方名称": "buyer_name",
+    "金额": "amount",
+    "税额": "tax",
+    "价税合计": "total",
+    "票据种类": "kind",
+    "预算明细": "budget_line",
+}
+REQUIRED_COLUMNS = list(COLUMNS)[:9]
+MAX_ROWS = 20000
+BATCH = 1000
+
+
+@dataclass
+class ImportRow:
+    row_number: int
+    data: dict
+    errors: list[str] = field(default_factory=list)
+    values: dict = field(default_factory=dict)
+
+
+@dataclass
+class ImportResult:
+    rows: list[ImportRow] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+    created: int = 0
+    dry_run: bool = True
+
+    @property
+    def bad_rows(self) -> list[ImportRow]:
+        return [row for row in self.rows if row.errors]
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and not self.bad_rows and bool(self.rows)
+
+    def messages(self) -> list[str]:
+        lines = list(self.file_errors)
+        lines += [f"第{row.row_number}行:{'；'.join(row.errors)}" for row in self.bad_rows]
+        return lines
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def read_rows(source) -> tuple[list[ImportRow], list[str]]:
+    """Rows of an xlsx file (path, bytes or file object); row numbers as Excel shows them."""
+    try:
+        if isinstance(source, bytes):
+            source = BytesIO(source)
+        workbook = load_workbook(source, read_only=True, data_only=False)
+    except (InvalidFileException, Exception):  # BadZipFile, KeyError …: any unreadable upload
+        return [], ["无法读取文件:请上传 Excel(.xlsx)格式的发票清单。"]
+    sheet = workbook.worksheets[0]
+    rows_iter = sheet.iter_rows(values_only=True)
+    header = next(rows_iter, None) or ()
+    names = [normalise_text(h) if h is not None else "" for h in header]
+    missing = [h for h in REQUIRED_COLUMNS if h not in names]
+    if missing:
+        workbook.close()
+        return [], [f"缺少列:{'、'.join(missing)}(请使用下载的导入模板)。"]
+    index = {COLUMNS[name]: i for i, name in enumerate(names) if name in COLUMNS}
+    rows = []
+    for number, values in enumerate(rows_iter, start=2):
+        if not any(v not in (None, "") for v in values):
+            continue
+        data = {key: values[i] if i < len(values) else None for key, i in index.items()}
+        rows.append(ImportRow(row_number=number, data=data))
+        if len(rows) > MAX_ROWS:
+            workbook.close()
+            return [], [f"一次最多导入 {MAX_ROWS} 行,请分批导入。"]
+    workbook.close()
+    if not rows:
+        return [], ["文件中没有发票数据。"]
+    return rows, []
+
+
+def _rows_from(rows_or_file) -> tuple[list[ImportRow], list[str]]:
+    if isinstance(rows_or_file, list):
+        return [
+            row if isinstance(row, ImportRow) else ImportRow(row_number=i, data=_by_field(row))
+            for i, row in enumerate(rows_or_file, start=2)
+        ], []
+    return read_rows(rows_or_file)
+
+
+def _by_field(row: dict) -> dict:
+    """Accept either Chinese headers or field names as keys."""
+    return {COLUMNS.get(key, key): value for key, value in row.items()}
+
+
+# --- validating ---------------------------------------------------------------------------
+
+
+def _line_resolver(lines: list[BudgetLine]):
+    """预算明细 cell → line pk: its 序号 (1, 2 …), or a unique 科目 or 用途说明."""
+    by_number = {str(i): line.pk for i, line in enumerate(lines, start=1)}
+    by_text: dict[str, list[int]] = {}
+    for line in lines:
+        for key in {normalise_text(line.get_item_display()), normalise_text(line.description)}:
+            by_text.setdefault(key, []).append(line.pk)
+
+    def resolve(value):
+        if value in (None, ""):
+            return lines[0].pk if len(lines) == 1 else None
+        if isinstance(value, BudgetLine):
+            return value.pk
+        text = normalise_text(value)
+        if text.endswith(".0"):
+            text = text[:-2]
+        if text in by_number:
+            return by_number[text]
+        found = by_text.get(text, [])
+        return found[0] if len(found) == 1 else -1
+
+    return resolve
+
+
+def _formula_cells(data: dict) -> bool:
+    return any(isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in data.values())
+
+
+def validate_rows(project: Project, rows: list[ImportRow], *, actor) -> None:
+    lines = list(BudgetLine.objects.filter(project=project).order_by("pk"))
+    budget_lines = {line.pk: line for line in lines}
+    resolve = _line_resolver(lines)
+    first_seen: dict[str, int] = {}
+    for row in rows:
+        if _formula_cells(row.data):
+            row.errors.append("单元格含公式或以 = + - @ 开头的内容,不予接受。")
+            continue
+        data = dict(row.data)
+        line = resolve(data.get("budget_line"))
+        if line is None:
+            row.errors.append("请填写预算明细(序号、科目或用途说明)。")
+            continue
+        if line == -1:
+            row.errors.append(f"预算明细“{data.get('budget_line')}”在本项目中找不到或不唯一。")
+            continue
+        data["budget_line"] = line
+        clean = invoice_validate(data, project=project, budget_lines=budget_lines)
+        row.errors.extend(clean.errors)
+        row.values = clean.values
+        if not clean.errors:
+            earlier = first_seen.setdefault(clean.identity, row.row_number)
+            if earlier != row.row_number:
+                row.errors.append(f"与第{earlier}行是同一张发票。")
+    _mark_stored_duplicates(rows, actor=actor)
+
+
+def _mark_stored_duplicates(rows: list[ImportRow], *, actor) -> None:
+    candidates = [row for row in rows if row.values and not row.errors]
+    for start in range(0, len(candidates), BATCH * 5):
+        chunk = candidates[start : start + BATCH * 5]
+        found = duplicate_messages({row.values["identity"] for row in chunk}, actor=actor)
+        for row in chunk:
+            if row.values["identity"] in found:
+                row.errors.append(found[row.values["identity"]])
+
+
+# --- the service --------------------------------------------------------------------------
+
+
+def invoice_import(project: Project, rows_or_file, *, actor, dry_run: bool) -> ImportResult:
+    """Validate every row; unless dry_run (and only if every row is good) store them all."""
+    if not perm.may_enter_invoices(project, actor):
+        raise WorkflowError(f"项目当前状态为“{project.get_state_display()}”或您无权导入发票。")
+    rows, file_errors = _rows_from(rows_or_file)
+    result = ImportResult(rows=rows, file_errors=file_errors, dry_run=dry_run)
+    if file_errors:
+        return result
+    validate_rows(project, rows, actor=actor)
+    if dry_run or not result.ok:
+        return result
+    try:
+        with transaction.atomic():
+            locked = _lock(project)
+            if not perm.may_enter_invoices(locked, actor):
+                raise WorkflowError(
+                    f"项目当前状态已变为“{locked.get_state_display()}”,不能导入发票。"
+                )
+            Invoice.objects.bulk_create(
+                [Invoice(project=locked, created_by=actor, **row.values) for row in rows],
+                batch_size=BATCH,
+            )
+    except IntegrityError:
+        # Another import or entry claimed some of these invoices meanwhile: say which.
+        for row in rows:
+            row.errors.clear()
+        _mark_stored_duplicates(rows, actor=actor)
+        if not result.bad_rows:
+            result.file_errors.append("导入时发生冲突(发票已被其他人同时报销),未导入任何发票。")
+        return result
+    result.created = len(rows)
+    return result
+
+
+# --- the template -------------------------------------------------------------------------
+
+
+def import_template(project: Project) -> Workbook:
+    """The header row, one example, and a sheet listing the project's budget lines."""
+    workbook = Workbook()
+    today = datetime.date.today()
+    add_sheet(
+        workbook,
+        "发票清单",
+        list(COLUMNS),
+        [
+            [
+                "3100231130",
+                "12345678",
+                today,
+                "示例文化用品有限公司",
+                "91350100M000100Y43",
+                project.organization.name,
+                "1000.00",
+                "130.00",
+                "1130.00",
+                Invoice.Kind.VAT_ORDINARY.label,
+                1,
+            ]
+        ],
+        first=True,
+    )
+    lines = BudgetLine.objects.filter(project=project).order_by("pk")
+    add_sheet(
+        workbook,
+        "预算明细",
+        ["序号", "预算科目", "用途说明", "预算金额"],
+        [
+            [i, line.get_item_display(), line.description, line.amount]
+            for i, line in enumerate(lines, start=1)
+        ],
+    )
+    add_sheet(
+        workbook,
+        "填写说明",
+        ["说明"],
+        [
+            ["第一行为示例,导入前请删除。"],
+            ["票据种类:" + "、".join(Invoice.Kind.labels) + ";留空按增值税普通发票处理。"],
+            ["增值税发票:发票代码10位或12位数字,发票号码8位数字;数电发票:代码留空,号码20位。"],
+            ["金额 + 税额 须等于 价税合计;金额最多两位小数。"],
+            ["预算明细:填写“预算明细”工作表中的序号,或唯一的预算科目/用途说明。"],
+            ["任何一行有误时整批都不会导入,请按提示的行号修改后重新上传。"],
+        ],
+    )
+    return workbook

@@ -1,0 +1,135 @@
+"""Invoice import from xlsx: all or nothing, each bad row reported with its row number."""
+
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+
+from projects.invoice_import import COLUMNS, import_template, invoice_import
+from projects.models.money import Invoice
+from projects.services import WorkflowError
+from projects.settlement import invoice_add
+from tests.projects import fixtures_money
+from tests.projects.fixtures_money import invoice_data
+
+pytestmark = pytest.mark.django_db
+accepted = fixtures_money.accepted
+HEADERS = list(COLUMNS)
+
+
+def row(project, number, **overrides):
+    values = {
+        "发票代码": "3100231130",
+        "发票号码": number,
+        "开票日期": timezone.localdate(),
+        "销售方名称": "示例文化用品有限公司",
+        "销售方纳税人识别号": "91350100M000100Y43",
+        "购买方名称": project.organization.name,
+        "金额": 100.1,  # numeric cells arrive as floats
+        "税额": 0,
+        "价税合计": 100.1,
+        "票据种类": "增值税普通发票",
+        "预算明细": 1,
+    }
+    values.update(overrides)
+    return [values[h] for h in HEADERS]
+
+
+def xlsx(rows, headers=HEADERS) -> BytesIO:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(headers)
+    for values in rows:
+        sheet.append(values)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def test_good_file_is_imported_in_full(accepted, applicant):
+    rows = [row(accepted, f"{20000000 + i}") for i in range(30)]
+    preview = invoice_import(accepted, xlsx(rows), actor=applicant, dry_run=True)
+    assert preview.ok and len(preview.rows) == 30 and not Invoice.objects.exists()
+    result = invoice_import(accepted, xlsx(rows), actor=applicant, dry_run=False)
+    assert result.ok and result.created == 30
+    assert Invoice.objects.filter(project=accepted).count() == 30
+    assert Invoice.objects.first().total == Decimal("100.10")
+
+
+def test_bad_rows_are_reported_by_row_number_and_nothing_is_imported(accepted, applicant):
+    rows = [
+        row(accepted, "20000001"),
+        row(accepted, "2000000"),  # row 3: 7-digit number
+        row(accepted, "20000003", 销售方纳税人识别号="91350100M000100Y44"),  # row 4
+        row(accepted, "20000004", 金额=100, 税额=13, 价税合计=114),  # row 5
+        row(accepted, "20000005", 金额=-1, 价税合计=-1),  # row 6
+        row(accepted, "20000006", 金额=1.234, 价税合计=1.234),  # row 7
+        row(accepted, "20000001"),  # row 8: same invoice as row 2
+        row(accepted, "20000008", 销售方名称='=HYPERLINK("http://x")'),  # row 9
+        row(accepted, "20000009", 预算明细=7),  # row 10
+        row(accepted, "20000010", 开票日期="明天"),  # row 11
+    ]
+    result = invoice_import(accepted, xlsx(rows), actor=applicant, dry_run=False)
+    assert not result.ok and result.created == 0
+    assert not Invoice.objects.exists()
+    by_row = {r.row_number: "；".join(r.errors) for r in result.bad_rows}
+    assert sorted(by_row) == [3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert "8位数字" in by_row[3]
+    assert "统一社会信用代码" in by_row[4]
+    assert "不等于价税合计" in by_row[5]
+    assert "不能为负数" in by_row[6]
+    assert "两位小数" in by_row[7]
+    assert "第2行" in by_row[8]
+    assert "公式" in by_row[9]
+    assert "找不到" in by_row[10]
+    assert "日期" in by_row[11]
+    assert all(message.startswith("第") for message in result.messages())
+
+
+def test_already_claimed_invoice_in_the_file_blocks_the_import(accepted, applicant):
+    claimed = invoice_add(accepted, actor=applicant, **invoice_data(accepted))
+    rows = [row(accepted, "20000001"), row(accepted, " " + claimed.number.replace("1", "１"))]
+    result = invoice_import(accepted, xlsx(rows), actor=applicant, dry_run=False)
+    assert [r.row_number for r in result.bad_rows] == [3]
+    assert "只能报销一次" in result.bad_rows[0].errors[0]
+    assert Invoice.objects.count() == 1
+
+
+def test_unreadable_or_wrong_files(accepted, applicant):
+    for source, message in (
+        (BytesIO(b"not a spreadsheet"), "无法读取"),
+        (xlsx([], headers=["发票号码", "金额"]), "缺少列"),
+        (xlsx([]), "没有发票数据"),
+    ):
+        result = invoice_import(accepted, source, actor=applicant, dry_run=False)
+        assert not result.ok and message in result.messages()[0]
+    assert not Invoice.objects.exists()
+
+
+def test_import_respects_role_and_state(accepted, applicant, outsider, finance, approved):
+    rows = [row(accepted, "20000001")]
+    for actor in (outsider, finance):
+        with pytest.raises(WorkflowError):
+            invoice_import(accepted, xlsx(rows), actor=actor, dry_run=True)
+
+
+def test_rows_as_dicts_for_the_benchmark(accepted, applicant):
+    rows = [dict(zip(HEADERS, row(accepted, f"{30000000 + i}"), strict=True)) for i in range(5)]
+    result = invoice_import(accepted, rows, actor=applicant, dry_run=False)
+    assert result.created == 5
+
+
+def test_template_lists_headers_and_budget_lines_and_reimports(accepted, applicant):
+    workbook = import_template(accepted)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    loaded = load_workbook(buffer)
+    assert [c.value for c in loaded["发票清单"][1]] == HEADERS
+    assert loaded["预算明细"]["C2"].value == accepted.budget_lines.get().description
+    buffer.seek(0)
+    result = invoice_import(accepted, buffer, actor=applicant, dry_run=True)
+    assert result.ok, result.messages()  # the example row itself is valid
