@@ -107,6 +107,8 @@ class DateWidget(widgets.DateWidget):
         super().__init__(format="%Y-%m-%d", coerce_to_string=False, **kwargs)
 
     def clean(self, value, row=None, **kwargs):
+        if isinstance(value, datetime.datetime):
+            return value.date()  # openpyxl reads date cells as datetimes
         try:
             return super().clean(value, row, **kwargs)
         except ValueError as exc:
@@ -249,8 +251,7 @@ class SafeResource(resources.ModelResource):
     def export_columns(self) -> list[tuple[str, str, object]]:
         """(header, values_list path, widget) for the streaming export."""
         return [
-            (field.column_name, field.attribute, field.widget)
-            for field in self.get_export_fields()
+            (field.column_name, field.attribute, field.widget) for field in self.get_export_fields()
         ]
 
     def export_queryset(self, queryset):
@@ -479,7 +480,11 @@ class ProjectResource(SafeResource):
         if state not in HISTORICAL_STATES:
             labels = "、".join(str(State(s).label) for s in sorted(HISTORICAL_STATES))
             raise ValidationError(
-                {"state": [f"往年项目只能以已办结的状态导入({labels});进行中的项目请在系统中申报。"]}
+                {
+                    "state": [
+                        f"往年项目只能以已办结的状态导入({labels});进行中的项目请在系统中申报。"
+                    ]
+                }
             )
         return Project(state=state)
 
@@ -497,6 +502,16 @@ class ProjectResource(SafeResource):
             instance.code = next_project_code(instance.year)
         for message in historical_project_errors(instance):
             errors.setdefault("__all__", []).append(message)
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        # full_clean() would re-assign the protected FSM state field: leave it out.
+        errors = dict(import_validation_errors or {})
+        try:
+            instance.full_clean(exclude=[*errors, "state"], validate_unique=validate_unique)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
 
