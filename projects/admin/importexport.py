@@ -59,12 +59,12 @@ class _ImportExportMixin(ImportMixin, _ExportMixin):
         return not is_read_only(request.user) and super().has_import_permission(request)
 
     def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
+        app, model = self.opts.app_label, self.opts.model_name
         extra = [
             path(
                 "import-template/",
                 self.admin_site.admin_view(self.import_template_view),
-                name="%s_%s_import_template" % info,
+                name=f"{app}_{model}_import_template",
             )
         ]
         return extra + super().get_urls()
@@ -86,8 +86,8 @@ class _ImportExportMixin(ImportMixin, _ExportMixin):
         if result.has_errors() or result.has_validation_errors():
             # The data changed between preview and confirmation: nothing was committed.
             messages.error(request, "导入未完成:文件中有错误的行,已全部撤销,请重新预览。")
-            info = self.opts.app_label, self.opts.model_name
-            return HttpResponseRedirect(reverse("admin:%s_%s_import" % info))
+            app, model = self.opts.app_label, self.opts.model_name
+            return HttpResponseRedirect(reverse(f"admin:{app}_{model}_import"))
         return super().process_result(result, request)
 
 
