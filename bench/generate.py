@@ -252,7 +252,8 @@ def generate(
         invoice_id = writer.next_id(Invoice)
         disbursement_id = writer.next_id(Disbursement)
         history_id = writer.next_id(ProjectHistory)
-        per_project = max(1, invoices // max(1, projects))
+        # About 70% of the projects reach a state with invoices (most past years are closed).
+        per_project = max(1, round(invoices / max(1, projects * 0.7)))
         codes: dict[int, int] = {}
         project_rows, line_rows, invoice_rows, disbursement_rows, history_rows = [], [], [], [], []
         for p in range(projects):
@@ -325,10 +326,16 @@ def generate(
             for seq, name in enumerate(PATHS[state], start=1):
                 actor = {"submit": leaders[org], "settle": cashier}.get(name)
                 if actor is None:
-                    actor = reviewers[org] if name.startswith("org_") or name in (
-                        "finish",
-                        "request_settlement",
-                    ) else boss
+                    actor = (
+                        reviewers[org]
+                        if name.startswith("org_")
+                        or name
+                        in (
+                            "finish",
+                            "request_settlement",
+                        )
+                        else boss
+                    )
                 row = ProjectHistory(
                     id=history_id + len(history_rows),
                     project_id=pid,

@@ -705,12 +705,30 @@ IMPORTABLE = {"organization", "user", "project"}
 
 def _cell(value, widget):
     """Typed cell value: numbers and dates stay numbers and dates; text is neutralised."""
-    if isinstance(widget, ChoiceWidget | YesNoWidget):
-        return widget.render(value)
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+    return _converter(widget)(value)
+
+
+def _converter(widget):
+    """One conversion function per column, chosen once (not per cell)."""
+    if isinstance(widget, ChoiceWidget):
+        labels = widget.labels
+        return lambda value: "" if value in (None, "") else labels.get(value, str(value))
+    if isinstance(widget, YesNoWidget):
+        return lambda value: "是" if value else "否"
+    if isinstance(widget, MoneyWidget | NumberWidget | DateWidget):
+        return _typed
+    return _text
+
+
+def _typed(value):
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        return timezone.localtime(value).replace(tzinfo=None)
+    return value
+
+
+def _text(value):
     if value is None or isinstance(value, Decimal | int | float | datetime.date):
-        return value
+        return _typed(value)
     return neutralise(str(value))
 
 
@@ -719,13 +737,13 @@ def stream_rows(resource: SafeResource, queryset, chunk_size: int = 2000) -> Ite
     columns = resource.export_columns()
     queryset = resource.export_queryset(queryset)
     if isinstance(resource, UserResource):
-        # Roles are a many-to-many: built per chunk from one extra query.
+        # Roles are a many-to-many: prefetched per chunk (one extra query a chunk).
         yield from _user_rows(resource, queryset, columns, chunk_size)
         return
     paths = [path for _h, path, _w in columns]
-    widgets_ = [widget for _h, _p, widget in columns]
+    converters = [_converter(widget) for _h, _p, widget in columns]
     for values in queryset.values_list(*paths).iterator(chunk_size=chunk_size):
-        yield tuple(_cell(v, w) for v, w in zip(values, widgets_, strict=True))
+        yield tuple([convert(v) for convert, v in zip(converters, values, strict=True)])
 
 
 def _user_rows(resource, queryset, columns, chunk_size):

@@ -204,9 +204,12 @@ def first_review_counts(projects) -> tuple[int, int]:
 
 def days_in_state(projects) -> list[tuple[str, float]]:
     """Average days a project spent in each state, from consecutive history rows."""
-    following = ProjectHistory.objects.filter(
-        project=OuterRef("project"), seq=OuterRef("seq") + 1
-    ).values("created_at")[:1]
+    # order_by(): without it the model's ordering would join the project into the subquery.
+    following = (
+        ProjectHistory.objects.filter(project=OuterRef("project"), seq=OuterRef("seq") + 1)
+        .order_by()
+        .values("created_at")[:1]
+    )
     spans = (
         ProjectHistory.objects.filter(project__in=projects)
         .annotate(left_at=Subquery(following))
