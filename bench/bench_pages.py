@@ -48,11 +48,12 @@ def main():
             response = client.get(url)
             assert response.status_code == 200, (name, response.status_code)
             queries = []
-            with connection.execute_wrapper(
-                lambda execute, sql, params, many, context: (
-                    queries.append(sql) or execute(sql, params, many, context)
-                )
-            ):
+
+            def record(execute, sql, params, many, context, queries=queries):
+                queries.append(sql)
+                return execute(sql, params, many, context)
+
+            with connection.execute_wrapper(record):
                 client.get(url)
             if args.sql:
                 print(name, *queries, sep="\n    ")
