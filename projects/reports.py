@@ -13,17 +13,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
-    Avg,
     Count,
-    DurationField,
     ExpressionWrapper,
     F,
     IntegerField,
-    Max,
-    OuterRef,
-    Q,
-    Subquery,
     Sum,
     Value,
 )
@@ -178,57 +173,68 @@ def _table(key: str, title: str, path: str, projects, disbursements) -> Table:
     return Table(key, title, ordered, total)
 
 
+def _days_between(later: str, earlier: str) -> str:
+    """SQL for the days between two timestamp columns, on PostgreSQL and SQLite."""
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0"
+    return f"(julianday({later}) - julianday({earlier}))"
+
+
+def _history_sql(projects, columns: str) -> tuple[str, list]:
+    """The history rows of `projects`, each with window columns computed per project.
+
+    One pass over the rows with window functions (LEAD, a running MAX): the per-row
+    correlated subqueries this replaces cost several times more at city scale."""
+    project_sql, params = projects.order_by().values("pk").query.sql_with_params()
+    table = ProjectHistory._meta.db_table
+    return (
+        f"SELECT h.transition, h.to_state, h.created_at, {columns} "
+        f"FROM {table} h WHERE h.project_id IN ({project_sql})",
+        list(params),
+    )
+
+
 def first_review_counts(projects) -> tuple[int, int]:
     """(decisions, on time): a first-review decision is on time when taken within
-    ORG_REVIEW_DAYS of the submission it answers (regulation 三(二)2: 一周内)."""
-    submitted = (
-        ProjectHistory.objects.filter(
-            project=OuterRef("project"), transition="submit", seq__lt=OuterRef("seq")
-        )
-        .order_by()
-        .values("project")
-        .annotate(last=Max("created_at"))
-        .values("last")
+    ORG_REVIEW_DAYS of the submission it answers (regulation 三(二)2: 一周内); the deadline
+    is a date, so the whole last day counts."""
+    inner, params = _history_sql(
+        projects,
+        "MAX(CASE WHEN h.transition = 'submit' THEN h.created_at END) OVER ("
+        "PARTITION BY h.project_id ORDER BY h.seq "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS submitted_at",
     )
-    decisions = ProjectHistory.objects.filter(
-        project__in=projects, transition__in=FIRST_REVIEW_DECISIONS
-    ).annotate(
-        submitted_at=Subquery(submitted),
-        waited=ExpressionWrapper(F("created_at") - F("submitted_at"), DurationField()),
+    marks = ", ".join(["%s"] * len(FIRST_REVIEW_DECISIONS))
+    sql = (
+        f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN "
+        f"{_days_between('created_at', 'submitted_at')} < %s THEN 1 ELSE 0 END), 0) "
+        f"FROM ({inner}) s WHERE transition IN ({marks}) AND submitted_at IS NOT NULL"
     )
-    # The deadline is a date (submission day + N days), so the whole last day counts.
-    limit = datetime.timedelta(days=settings.ORG_REVIEW_DAYS + 1)
-    figures = decisions.aggregate(n=Count("pk"), on_time=Count("pk", filter=Q(waited__lt=limit)))
-    return figures["n"], figures["on_time"]
+    with connection.cursor() as cursor:
+        # The outer SELECT's placeholder comes before the inner query's in the SQL text.
+        cursor.execute(sql, [settings.ORG_REVIEW_DAYS + 1, *params, *FIRST_REVIEW_DECISIONS])
+        total, on_time = cursor.fetchone()
+    return int(total), int(on_time)
 
 
 def days_in_state(projects) -> list[tuple[str, float]]:
-    """Average days a project spent in each state, from consecutive history rows."""
-    # order_by(): without it the model's ordering would join the project into the subquery.
-    following = (
-        ProjectHistory.objects.filter(project=OuterRef("project"), seq=OuterRef("seq") + 1)
-        .order_by()
-        .values("created_at")[:1]
+    """Average days a project spent in each state: from a history row to the next one."""
+    inner, params = _history_sql(
+        projects,
+        "LEAD(h.created_at) OVER (PARTITION BY h.project_id ORDER BY h.seq) AS left_at",
     )
-    spans = (
-        ProjectHistory.objects.filter(project__in=projects)
-        .annotate(left_at=Subquery(following))
-        .filter(left_at__isnull=False)
-        .annotate(span=ExpressionWrapper(F("left_at") - F("created_at"), DurationField()))
-        .values("to_state")
-        .annotate(average=Avg("span"))
-        .order_by()
+    sql = (
+        f"SELECT to_state, AVG({_days_between('left_at', 'created_at')}) "
+        f"FROM ({inner}) s WHERE left_at IS NOT NULL GROUP BY to_state"
     )
-    averages = {row["to_state"]: row["average"] for row in spans}
-    out = []
-    for state in State:
-        value = averages.get(state.value)
-        if value is None:
-            continue
-        if not isinstance(value, datetime.timedelta):  # SQLite returns microseconds
-            value = datetime.timedelta(microseconds=float(value))
-        out.append((str(state.label), round(value.total_seconds() / 86400, 1)))
-    return out
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        averages = {state: float(days) for state, days in cursor.fetchall()}
+    return [
+        (str(state.label), round(averages[state.value], 1))
+        for state in State
+        if state.value in averages
+    ]
 
 
 def _month_index(expression):
