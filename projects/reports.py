@@ -33,6 +33,7 @@ from projects.models.choices import Category, Grade
 from projects.models.running import ProgressReport
 from projects.money import ZERO, format_cny, to_money
 
+CHART_ORGANIZATIONS = 20
 FIRST_REVIEW_DECISIONS = ("org_approve", "org_return", "org_reject")
 DIMENSIONS = [
     ("organization", "按组织", "organization__name"),
@@ -287,8 +288,10 @@ def year_report(user, year: int) -> YearReport:
         reports_due=due,
         reports_filed=filed,
     )
+    # A city has hundreds of organisations: the chart shows the largest; the table has all.
+    largest = sorted(tables[0].rows, key=lambda r: r.approved, reverse=True)[:CHART_ORGANIZATIONS]
     report.charts = {
-        "organization": money_bars(tables[0].rows),
+        "organization": money_bars(largest),
         "state": count_bars([(r.label, r.count) for r in tables[3].rows]),
         "days": count_bars(report.days_in_state, unit="天"),
     }
