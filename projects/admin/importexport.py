@@ -54,6 +54,7 @@ class _ExportMixin(ExportMixin):
 
 class _ImportExportMixin(ImportMixin, _ExportMixin):
     import_formats = [XLSX]
+    import_template_name = "admin/import_export/import_safe.html"
 
     def has_import_permission(self, request) -> bool:
         return not is_read_only(request.user) and super().has_import_permission(request)

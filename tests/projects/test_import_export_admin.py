@@ -106,6 +106,7 @@ def test_import_preview_then_confirm(client, admin_user, work_committee):
     assert response.status_code == 200
     page = response.content.decode()
     assert "不在可选值中" in page and "confirm_form" not in response.context
+    assert "整个文件都不导入" in page and "Excel 中的第 2 行" in page
     assert not Organization.objects.filter(name="新社区党支部").exists()
 
     del data[1]
