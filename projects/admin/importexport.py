@@ -1,22 +1,114 @@
-"""Import/export mixins for the ModelAdmins (issue 6 fills them; the admins already
-inherit them so that wiring them needs no change elsewhere)."""
+"""Import/export mixins for the ModelAdmins (issue 6). Each admin inherits one as its first
+base, so the mixins are self-contained: they work over ScopedAdmin (and beside django_fsm's
+FSMAdminMixin, which only sets change_form_template; these set change_list_template).
+
+- Import: xlsx only; a dry-run preview with per-row errors, then the confirmed import runs
+  again with rollback_on_validation_errors (all-or-nothing: a row that fails now rolls back
+  every row). The resource is built with request.user, so lookups are scoped.
+- Export: one GET streams an xlsx of the changelist's current filters/search/ordering within
+  the user's scope (projects.importexport.export_response); no in-memory dataset.
+- Permissions: the model's import_<model>/export_<model> codes (settings) and never for a
+  read-only auditor.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from import_export.admin import ExportMixin, ImportMixin
+from import_export.formats.base_formats import XLSX
+
+from accounts.roles import is_read_only
+from projects import importexport as ie
 
 
-class OrganizationImportExportMixin:
-    pass
+class _ExportMixin(ExportMixin):
+    resource_key: str = ""
+    export_formats = [XLSX]
+    import_export_change_list_template = "admin/import_export/change_list_safe.html"
+
+    def get_resource_classes(self, request):
+        return [ie.RESOURCES[self.resource_key]]
+
+    def get_resource_kwargs(self, request, *args, **kwargs):
+        return {"user": request.user}
+
+    def export_action(self, request):
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        resource = ie.RESOURCES[self.resource_key](user=request.user)
+        queryset = self.get_export_queryset(request)
+        filename = f"{self.model._meta.verbose_name}.xlsx"
+        return ie.export_response(resource, queryset, filename)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("export_admin_action", None)
+        return actions
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        extra_context.setdefault("has_import_permission", False)
+        return super().changelist_view(request, extra_context)
 
 
-class UserImportExportMixin:
-    pass
+class _ImportExportMixin(ImportMixin, _ExportMixin):
+    import_formats = [XLSX]
+    import_template_name = "admin/import_export/import_safe.html"
+
+    def has_import_permission(self, request) -> bool:
+        return not is_read_only(request.user) and super().has_import_permission(request)
+
+    def get_urls(self):
+        app, model = self.opts.app_label, self.opts.model_name
+        extra = [
+            path(
+                "import-template/",
+                self.admin_site.admin_view(self.import_template_view),
+                name=f"{app}_{model}_import_template",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def import_template_view(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        return ie.template_response(self.resource_key, request.user)
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs.pop("request", None)
+        # All or nothing: without this, django-import-export commits the valid rows of a
+        # file whose other rows fail validation at the confirm step.
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            # The data changed between preview and confirmation: nothing was committed.
+            messages.error(request, "导入未完成:文件中有错误的行,已全部撤销,请重新预览。")
+            app, model = self.opts.app_label, self.opts.model_name
+            return HttpResponseRedirect(reverse(f"admin:{app}_{model}_import"))
+        return super().process_result(result, request)
 
 
-class ProjectImportExportMixin:
-    pass
+class OrganizationImportExportMixin(_ImportExportMixin):
+    resource_key = "organization"
 
 
-class DisbursementImportExportMixin:
-    pass
+class UserImportExportMixin(_ImportExportMixin):
+    resource_key = "user"
 
 
-class InvoiceImportExportMixin:
-    pass
+class ProjectImportExportMixin(_ImportExportMixin):
+    resource_key = "project"
+
+
+class DisbursementImportExportMixin(_ExportMixin):
+    # Export only: disbursements are written only by the settle transition (append-only).
+    resource_key = "disbursement"
+
+
+class InvoiceImportExportMixin(_ExportMixin):
+    # Export only here; invoice import is projects.settlement.invoice_import (issue 5).
+    resource_key = "invoice"

@@ -278,6 +278,10 @@ class Project(FSMModelMixin, models.Model):
         indexes = [
             models.Index(fields=["organization", "state"], name="project_org_state"),
             models.Index(fields=["year", "state"], name="project_year_state"),
+            # Issue 6 (city scale): the changelist's default order (-year, -code) and a
+            # scoped user's list read the first page from an index instead of sorting a year.
+            models.Index(fields=["year", "code"], name="project_year_code"),
+            models.Index(fields=["organization", "year", "code"], name="project_org_year_code"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,0 +1,21 @@
+"""URLs for bench_pages.py: the product's URLs plus a bare admin site over the same tables
+(plain ModelAdmin, plain columns), the limit the product's changelist is measured against."""
+
+from django.contrib import admin
+from django.urls import path
+
+from config.urls import urlpatterns as product_urlpatterns
+from projects.models import Project
+
+bare_site = admin.AdminSite(name="bare")
+
+
+class BareProjectAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "organization_id", "leader_id", "state", "year"]
+    list_filter = ["state", "year"]
+    search_fields = ["code", "title"]
+
+
+bare_site.register(Project, BareProjectAdmin)
+
+urlpatterns = [path("bare/", bare_site.urls), *product_urlpatterns]
