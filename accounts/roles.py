@@ -70,6 +70,8 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("projects", "change_problemreport"),
         ("projects", "change_changerequest"),
         ("projects", "add_document"),
+        # Earlier years' projects come in from spreadsheets (historical import).
+        ("projects", "import_project"),
         ("accounts", "export_*"),
         ("projects", "export_*"),
     ],

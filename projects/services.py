@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models.functions import Length
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -296,7 +296,14 @@ def project_create(*, actor, organization, leader, **fields: Any) -> Project:
 
 
 def next_project_code(year: int) -> str:
-    last = Project.objects.filter(year=year).aggregate(last=Max("code"))["last"]
+    # Longest first, then highest: "2026-10000" follows "2026-9999" (a city passes 9,999 a
+    # year), which a plain string maximum would get wrong.
+    last = (
+        Project.objects.filter(year=year)
+        .order_by(Length("code").desc(), "-code")
+        .values_list("code", flat=True)
+        .first()
+    )
     number = int(last.split("-")[1]) + 1 if last else 1
     return f"{year}-{number:04d}"
 

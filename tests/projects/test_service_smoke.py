@@ -31,3 +31,13 @@ def test_wrong_role_is_refused_and_nothing_changes(draft, reviewer):
     draft.refresh_from_db()
     assert draft.state == State.DRAFT
     assert not ProjectHistory.objects.exists()
+
+
+def test_project_codes_continue_past_9999(org_a, applicant):
+    from projects.services import next_project_code
+    from tests.factories import ProjectFactory
+
+    ProjectFactory(organization=org_a, leader=applicant, code="2031-9999", year=2031)
+    ProjectFactory(organization=org_a, leader=applicant, code="2031-10000", year=2031)
+    assert next_project_code(2031) == "2031-10001"
+    assert next_project_code(2032) == "2032-0001"
