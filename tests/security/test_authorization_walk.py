@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import pytest
 from django.contrib import admin
 from django.test import Client, RequestFactory
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RoutePattern
 
 from projects.services import TRANSITIONS
 from tests.security.world import OTHER_MARKERS, ROLES, SCOPED_ROLES, World, build_world
@@ -218,3 +220,132 @@ def _expected(model_admin, page, role, side, obj, world, scoped) -> set[int] | N
     if page.kind in ("changelist", "add"):
         return {200} if model_level(model_admin, page.kind, request) else {403}
     return {200} if object_level(model_admin, page.kind, request, obj) else {403}
+
+
+# --- attempts to change: the auditor on its visible rows, scoped roles on another org's ----
+
+
+def snapshot(model, pk):
+    return model._default_manager.filter(pk=pk).values().first()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("label", "model_admin"), ADMINS, ids=[label for label, _ in ADMINS])
+def test_no_change_gets_through_where_the_rules_forbid_it(label, model_admin):
+    world = build_world()
+    model = model_admin.model
+    prefix = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+    attempts = [("auditor", world.object_for(model, "own"))]
+    if _scoped_model(model):
+        other = world.object_for(model, "other")
+        attempts += [("applicant", other), ("org_reviewer", other)]
+    problems = []
+    for role, obj in attempts:
+        client = Client()
+        login(client, world, role)
+        before, count = snapshot(model, obj.pk), model._default_manager.count()
+        posts = [
+            (f"{prefix}{obj.pk}/change/", {"title": "改动", "name": "改动", "username": "x"}),
+            (f"{prefix}{obj.pk}/delete/", {"post": "yes"}),
+        ]
+        if role == "auditor":
+            posts.append((f"{prefix}add/", {"title": "新增", "name": "新增", "username": "y"}))
+        for url, data in posts:
+            status = client.post(url, data).status_code
+            if status not in (403, 404):
+                problems.append(f"POST {url} ({role}): 得到 {status},应为 403/404")
+        if snapshot(model, obj.pk) != before or model._default_manager.count() != count:
+            problems.append(f"{label} ({role}): 数据被改动了")
+    assert not problems, "\n".join(problems)
+
+
+# --- the custom pages beside the admin (projects.urls) --------------------------------------
+
+
+def custom_pages() -> list[Page]:
+    resolver = get_resolver()
+    pages = []
+
+    def walk(patterns, prefix):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    continue  # the admin site's own URLs are walked per ModelAdmin above
+                walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern) and isinstance(pattern.pattern, RoutePattern):
+                params = re.findall(r"<(?:\w+:)?(\w+)>", route)
+                if route.startswith("admin/") and route != "admin/":
+                    pages.append(Page(pattern.name or route, route, params))
+
+    walk(resolver.url_patterns, "")
+    return pages
+
+
+def _model_for(route: str, param: str):
+    from django.apps import apps
+
+    name = param.removesuffix("_id").removesuffix("_pk")
+    if param in OBJECT_PARAMS:
+        before = route.split("<", 1)[0].rstrip("/").split("/")
+        name = before[-1] if before else ""
+    for model in apps.get_models():
+        if model._meta.model_name == name and model._meta.app_label in ("projects", "accounts"):
+            return model
+    raise LookupError(f"{route}: 走查不知道参数 {param} 指向哪个模型,请在 _model_for 中补充")
+
+
+def _custom_values(world: World, page: Page, side: str, missing: bool = False):
+    import datetime
+
+    values: dict[str, object] = {}
+    variants = [values]
+    for param in page.params:
+        if param == "year":
+            values[param] = datetime.date.today().year
+        elif param in ("name", "transition_name"):
+            variants = [{**v, param: name} for v in variants for name in TRANSITIONS]
+        else:
+            model = _model_for(page.route, param)
+            values[param] = MISSING_PK if missing else world.object_for(model, side).pk
+    return [{**values, **v} for v in variants]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_custom_pages_as_every_role(role):
+    world = build_world()
+    client = Client()
+    login(client, world, role)
+    problems = []
+    for page in custom_pages():
+        has_object = any(p not in ("year", "name", "transition_name") for p in page.params)
+        sides = ["own", "other"] if has_object else ["model"]
+        for side in sides:
+            for values, missing_values in zip(
+                _custom_values(world, page, side),
+                _custom_values(world, page, side, missing=True),
+                strict=True,
+            ):
+                url = "/" + fill(page.route, values)
+                response = client.get(url)
+                status = response.status_code
+                where = f"GET {url} ({role}, {side})"
+                if status >= 500:
+                    problems.append(f"{where}: {status}")
+                    continue
+                if role == "anonymous":
+                    if not is_login_redirect(response):
+                        problems.append(f"{where}: 未登录应转到登录页,得到 {status}")
+                    continue
+                try:
+                    assert_no_leak(response, role, where)
+                except AssertionError as exc:
+                    problems.append(str(exc).splitlines()[0])
+                if side == "other" and role in SCOPED_ROLES:
+                    missing = client.get("/" + fill(page.route, missing_values)).status_code
+                    if status != 404 or missing != 404:
+                        problems.append(f"{where}: 得到 {status}(不存在的对象 {missing}),应为 404")
+                elif status not in (200, 302, 403):
+                    problems.append(f"{where}: 得到 {status}")
+    assert not problems, "\n".join(problems)
