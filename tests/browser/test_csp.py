@@ -53,3 +53,17 @@ def test_admin_change_pages_work_under_the_csp(page, live_server, screenshot):
     assert org.short_name == "丙支部"
 
     assert problems == []
+
+
+def test_the_lockout_page_after_five_failures(page, live_server, screenshot):
+    OrganizationFactory(name="丁社区党支部")
+    user = User.objects.create_user("dave", password=PASSWORD, is_staff=True)
+    problems = watch_console(page)
+    for _ in range(5):
+        login(page, live_server, user.username, "wrong-password")
+    page.wait_for_selector("text=登录已暂时锁定")
+    assert "30 分钟" in page.inner_text("#content")
+    screenshot("login-lockout")
+    login(page, live_server, user.username, PASSWORD)  # even the right password waits
+    page.wait_for_selector("text=登录已暂时锁定")
+    assert [p for p in problems if "429" not in p] == []
