@@ -69,3 +69,14 @@ def test_the_session_cookie_expires_with_the_browser_and_is_http_only(client, ap
     assert cookie["samesite"] == "Lax"
     # … and the server side still ends it after SESSION_COOKIE_AGE.
     assert 0 < client.session.get_expiry_age() <= settings.SESSION_COOKIE_AGE
+
+
+@pytest.mark.django_db
+def test_refusals_and_missing_pages_are_explained_in_chinese(client, applicant):
+    client.force_login(applicant)
+    refused = client.get("/admin/projects/fundingpolicy/add/")
+    assert refused.status_code == 403
+    assert "您无权访问此页面" in refused.content.decode()
+    missing = client.get("/admin/projects/project/987654/change/")
+    assert missing.status_code == 404
+    assert "页面不存在" in missing.content.decode()
