@@ -42,7 +42,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Production serving (docs/operations.md): settings from the environment (DATABASE_URL …);
+# collectstatic must build the same hashed manifest that the server then reads.
 serve: install
-	$(BIN)/python manage.py collectstatic --noinput
-	DJANGO_STATIC_MANIFEST=1 $(BIN)/gunicorn config.wsgi:application \
-		--bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-3}
+	DJANGO_STATIC_MANIFEST=1 $(BIN)/python manage.py collectstatic --noinput
+	DJANGO_STATIC_MANIFEST=1 exec $(BIN)/gunicorn config.wsgi:application \
+		--bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-3} \
+		--timeout $${GUNICORN_TIMEOUT:-60} --graceful-timeout 20 \
+		--access-logfile - --error-logfile -

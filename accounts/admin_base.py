@@ -5,8 +5,28 @@ every object URL, so another organisation's object is a 404, and makes auditors 
 """
 
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
+from django.http import Http404
 
 from accounts.roles import is_read_only
+
+
+def scope_choices(db_field, request, kwargs: dict) -> dict:
+    """Related-object choices (selects, filters) list only rows the user may see: another
+    organisation's names and people must not show in a form either (found by the walk)."""
+    if "queryset" not in kwargs:
+        queryset = db_field.remote_field.model._default_manager.get_queryset()
+        if hasattr(queryset, "visible_to"):
+            kwargs["queryset"] = queryset.visible_to(request.user)
+    return kwargs
+
+
+def scoped_filter(model, item):
+    if isinstance(item, str):
+        field = get_fields_from_path(model, item)[-1]
+        if field.is_relation:
+            return (item, admin.RelatedOnlyFieldListFilter)
+    return item
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -15,6 +35,26 @@ class ScopedAdmin(admin.ModelAdmin):
             self.model._default_manager.get_queryset()
             .visible_to(request.user)
             .order_by(*(self.ordering or self.model._meta.ordering or ["-pk"]))
+        )
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # DESIGN.md §5: another organisation's object (or a guessed id) is a 404, the same
+        # answer whether or not it exists; Django's default redirects to the index instead.
+        raise Http404("对象不存在,或您无权查看。")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return super().formfield_for_foreignkey(
+            db_field, request, **scope_choices(db_field, request, kwargs)
+        )
+
+    def get_list_filter(self, request):
+        # A filter on a relation lists only the related rows found in the user's own
+        # (scoped) changelist, not every organisation in the district.
+        return [scoped_filter(self.model, item) for item in super().get_list_filter(request)]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return super().formfield_for_manytomany(
+            db_field, request, **scope_choices(db_field, request, kwargs)
         )
 
     def has_add_permission(self, request, *args) -> bool:
@@ -29,6 +69,11 @@ class ScopedAdmin(admin.ModelAdmin):
 
 class ScopedInline:
     """Inlines are read-only for auditors, like their parent."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return super().formfield_for_foreignkey(
+            db_field, request, **scope_choices(db_field, request, kwargs)
+        )
 
     def has_add_permission(self, request, obj=None) -> bool:
         return not is_read_only(request.user) and super().has_add_permission(request, obj)

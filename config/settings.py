@@ -4,6 +4,7 @@ Defaults give a working embedded set-up: SQLite at var/db.sqlite3, DEBUG off unl
 DJANGO_DEBUG is set, console e-mail.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -34,6 +35,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_fsm",
     "import_export",
+    "axes",
+    "csp",
     "accounts",
     "projects",
 ]
@@ -41,6 +44,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A lost database connection becomes a Chinese 503 page ("操作未执行"), never a 500.
+    "config.middleware.DatabaseUnavailableMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -48,6 +54,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -83,10 +91,33 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "admin:login"
 
+# Login throttling (django-axes): five failures for one username from one address lock that
+# combination for 30 minutes; a success clears the count. Only requests over HTTP are
+# throttled (see config.auth), so the test client and management commands are unaffected.
+AUTHENTICATION_BACKENDS = [
+    "config.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("DJANGO_LOGIN_THROTTLE", default=True)
+AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.auth.lockout_response"
+# Unlock with `manage.py axes_reset_username <账号>` (docs/operations.md); axes' own admin
+# pages are English-only, so they stay off the Chinese back-office.
+AXES_ENABLE_ADMIN = False
+# Behind a reverse proxy (DJANGO_PROXY_COUNT=1 …) the client address is taken from
+# X-Forwarded-For as the proxy sets it; directly on the network, from the socket.
+AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "config.auth.MinimumLengthValidator",
         "OPTIONS": {"min_length": 10},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -143,6 +174,36 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_AGE", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Content security policy (django-csp): only this site's own files run or style the page; no
+# inline script, no eval, no framing, forms post only here. The Django admin works under it.
+# The one exception is django-import-export's export page, whose "select all" checkbox has an
+# inline handler and two inline style attributes: each is allowed by its exact hash only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": [
+            "'self'",
+            "'unsafe-hashes'",
+            "'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='",
+        ],
+        "style-src": [
+            "'self'",
+            "'unsafe-hashes'",
+            "'sha256-mHgUAqxc8GPXM/QhzkHrHujcrQTU9fd6ZjWz+icxKcA='",
+            "'sha256-+YWRMZ88jMyO7jVlBA52tZADiPobPIUA8LAWee68Fvs='",
+        ],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # Regulation 三(二)2: the project department completes the first review within one week.
 ORG_REVIEW_DAYS = env.int("ORG_REVIEW_DAYS", default=7)

@@ -7,3 +7,6 @@ urlpatterns = [
     path("admin/", include("projects.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A lost database connection outside the view (e.g. while saving the session) is a 503 too.
+handler500 = "config.middleware.server_error"

@@ -1,0 +1,116 @@
+"""Start `make serve` (gunicorn + whitenoise) on a fresh database with the production
+variables, on a free loopback port; shared by the smoke test and the load test's test."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "smoke-" + "x" * 40 + "-AbCdEfGhIjKlMnOpQrSt",
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "HISTORY_HMAC_KEY": "smoke-history-key",
+    # Plain http on loopback: no TLS to terminate here (production sets it behind the proxy).
+    "DJANGO_SECURE_HTTPS": "0",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fresh_database(tmp_path: Path) -> tuple[str, callable]:
+    """A new empty database of the kind under test: PostgreSQL on the PostgreSQL pass."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{tmp_path / 'serve.sqlite3'}", lambda: None
+    base, _, _name = url.rpartition("/")
+    name = f"{_name or 'dangfei'}_serve_{os.getpid()}"
+    admin_url = f"{base}/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return f"{base}/{name}", drop
+
+
+def manage(env: dict, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@contextlib.contextmanager
+def serving(tmp_path: Path, workers: int = 2):
+    """Yield (base_url, env) of a running `make serve` with demo data; stop it afterwards."""
+    database_url, drop = fresh_database(tmp_path)
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        **PRODUCTION_ENV,
+        "DATABASE_URL": database_url,
+        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    log = open(tmp_path / "serve.log", "w+")  # noqa: SIM115
+    process = None
+    try:
+        manage(env, "migrate", "--noinput")
+        manage(env, "demo_data")
+        process = subprocess.Popen(
+            ["make", "--no-print-directory", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped as a whole below
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        wait_until_up(base_url, process, log)
+        yield base_url, env
+    finally:
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        log.close()
+        drop()
+
+
+def wait_until_up(base_url: str, process, log, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            raise AssertionError(f"make serve 退出了:{process.returncode}\n{log.read()}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/admin/login/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    log.seek(0)
+    raise AssertionError(f"gunicorn 未在 {timeout} 秒内启动\n{log.read()}")

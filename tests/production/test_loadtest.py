@@ -1,0 +1,36 @@
+"""The load test itself runs, stops by itself, and finds no error and no broken invariant
+(a short run; the figures in the README come from a longer one)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.production.server import ROOT
+
+pytestmark = pytest.mark.postgres
+
+
+def test_a_short_bounded_load_test_passes():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/loadtest.py",
+            "--duration",
+            "3",
+            "--users-per-role",
+            "1",
+            "--workers",
+            "2",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "错误 0 个" in result.stdout
+    assert "不变量:全部成立" in result.stdout
+    assert "p99(ms)" in result.stdout
