@@ -6,6 +6,10 @@ class SiteAdmin(admin.AdminSite):
     site_title = "党费项目化管理"
     index_title = "工作台"
     index_template = "admin/dashboard.html"
+    # The admin is the whole application: no public site to link to, and the wide
+    # changelists (amounts, grades, deadlines) need the room the navigation sidebar takes.
+    site_url = None
+    enable_nav_sidebar = False
 
     def has_permission(self, request) -> bool:
         # Any active staff user holding a role may use the back-office.
