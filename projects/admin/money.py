@@ -141,7 +141,7 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
             return "—"
         return format_html_join(
             "",
-            '<span class="invoice-flag" style="color:#b00">⚠ {}</span><br>',
+            '<span class="invoice-flag">⚠ {}</span><br>',
             ((f,) for f in flags),
         )
 
