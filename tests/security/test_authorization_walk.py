@@ -85,9 +85,7 @@ def assert_no_leak(response, role: str, where: str) -> None:
     if role not in SCOPED_ROLES or response.status_code != 200:
         return
     # Downloads (FileResponse) stream their body; read it all the same.
-    raw = (
-        b"".join(response.streaming_content) if response.streaming else response.content
-    )
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
     body = raw.decode(errors="replace")
     leaked = [marker for marker in OTHER_MARKERS if marker in body]
     assert not leaked, f"{where}: 另一组织的数据出现在页面中:{leaked}"
