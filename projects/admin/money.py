@@ -8,9 +8,10 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -140,7 +141,7 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
             return "—"
         return format_html_join(
             "",
-            '<span class="invoice-flag" style="color:#b00">⚠ {}</span><br>',
+            '<span class="invoice-flag">⚠ {}</span><br>',
             ((f,) for f in flags),
         )
 
@@ -365,7 +366,8 @@ class DisbursementAdmin(DisbursementImportExportMixin, ProjectRecordAdmin):
     def record_view(self, request, project_pk):
         project = get_object_or_404(Project.objects.visible_to(request.user), pk=project_pk)
         if not perm.may_record_disbursement(project, request.user):
-            raise Http404
+            # A project the user can see but may not pay (role, state, separation of duties).
+            raise PermissionDenied
         initial = {**settlement.payee_defaults(project), "voucher_date": timezone.localdate()}
         form = RecordForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():

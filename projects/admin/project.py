@@ -222,8 +222,7 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
             return "—"
         if obj.is_overdue_first_review:
             return format_html(
-                '<span class="overdue-mark" style="color:#ba2121;font-weight:bold">'
-                "{} 已逾期</span>",
+                '<span class="overdue-mark">{} 已逾期</span>',
                 obj.first_review_deadline.isoformat(),
             )
         return obj.first_review_deadline.isoformat()

@@ -6,9 +6,10 @@ template."""
 import uuid
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -180,8 +181,10 @@ def _ledger_figures(row) -> list:
 
 
 def pool_ledger_view(request, year):
+    # The whole pool is not another organisation's object but a page a scoped role may not
+    # use at all: 403 (DESIGN §5 keeps 404 for guessed ids of other organisations' rows).
     if not sees_everything(request.user):
-        raise Http404
+        raise PermissionDenied
     ledger = pool_ledger(year)
     if _wants_xlsx(request):
         workbook = Workbook()

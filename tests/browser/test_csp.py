@@ -127,3 +127,27 @@ def test_every_admin_page_renders_without_a_csp_violation(page, live_server):
             if handler not in ALLOWED_INLINE_HANDLERS:
                 violations.append(f"{url}: 内联事件处理 {handler}(CSP 下不会执行)")
     assert violations == []
+
+
+def test_print_buttons_and_the_year_select_work_without_inline_handlers(page, live_server):
+    """data-print and data-autosubmit (dangfei/csp.js) do what onclick/onchange used to."""
+    from tests.factories import FundingPolicyFactory
+    from tests.security.world import build_world
+
+    world = build_world()
+    project = world.projects["own"]
+    FundingPolicyFactory(year=project.year - 1)  # a second year to choose
+    login(page, live_server, "root", PASSWORD)
+    page.wait_for_url(f"{live_server.url}/admin/")
+    page.add_init_script("window.print = () => { window.printed = true; };")
+    for url in (
+        f"/admin/projects/project/{project.pk}/application/print/",
+        f"/admin/projects/project/{project.pk}/money/settlement-sheet/",
+    ):
+        page.goto(live_server.url + url)
+        page.click("[data-print]")
+        assert page.evaluate("window.printed === true"), url
+    page.goto(f"{live_server.url}/admin/reports/?year={project.year}")
+    with page.expect_navigation():
+        page.select_option("select[data-autosubmit]", str(project.year - 1))
+    assert f"year={project.year - 1}" in page.url

@@ -75,12 +75,13 @@ def test_other_organisation_gets_404_everywhere(client, settled, outsider, org_a
         url("invoice_import", settled.pk),
         url("invoice_import_template", settled.pk),
         url("sub_ledger", settled.year, org_a.pk),
-        url("pool_ledger", settled.year),
     ):
         assert client.get(address).status_code == 404, address
-    # The admin treats another organisation's invoice as missing (it redirects, showing none).
+    # The pool is nobody's object: a page scoped roles may not use at all.
+    assert client.get(url("pool_ledger", settled.year)).status_code == 403
+    # DESIGN §5: a guessed URL to another organisation's row is a 404, in the admin too.
     change = reverse("admin:projects_invoice_change", args=[Invoice.objects.first().pk])
-    assert client.get(change).status_code == 302
+    assert client.get(change).status_code == 404
 
 
 def test_ledgers_on_screen_and_in_xlsx(client, settled, finance, org_a, reviewer):
@@ -92,7 +93,7 @@ def test_ledgers_on_screen_and_in_xlsx(client, settled, finance, org_a, reviewer
     assert summary["剩余额度"] == 98654.33
     client.force_login(reviewer)  # an org sees its own sub-ledger, not the pool's
     assert client.get(url("sub_ledger", settled.year, org_a.pk)).status_code == 200
-    assert client.get(url("pool_ledger", settled.year)).status_code == 404
+    assert client.get(url("pool_ledger", settled.year)).status_code == 403
 
 
 def test_exported_cells_never_become_formulas(client, settled, finance, org_a):
@@ -286,5 +287,5 @@ def test_corrected_payment_page_after_a_reversal(client, settled, finance, leade
     assert "超出可拨付余额" in too_much.content.decode()
     assert client.post(address, {**post, "amount": "1345.67"}).status_code == 302
     assert sum(d.amount for d in Disbursement.objects.filter(project=settled)) == Decimal("1345.67")
-    client.force_login(leader)  # not finance: no such page
-    assert client.get(address).status_code == 404
+    client.force_login(leader)  # sees the project but is not finance: refused
+    assert client.get(address).status_code == 403

@@ -1,8 +1,10 @@
 """The printable application form (项目申请书, the regulation's 附表): page and xlsx, scoped."""
 
 from io import BytesIO
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from openpyxl import load_workbook
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +28,10 @@ def test_print_page_has_the_form_and_signed_decisions(client, approved, applican
     assert "¥3,000.00" in body  # budget total and approved amount
     assert "同意上报" in body and "同意立项" in body
     assert "支部书记" in body and "副书记" in body  # signatures with 职务
-    assert "@media print" in body
+    # The print rules live in a stylesheet (the CSP refuses inline <style>).
+    assert "dangfei/print_application.css" in body and "<style" not in body
+    stylesheet = finders.find("dangfei/print_application.css")
+    assert "@media print" in Path(stylesheet).read_text(encoding="utf-8")
 
 
 def test_xlsx_has_the_same_content(client, approved, leader):
