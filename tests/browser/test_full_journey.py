@@ -29,6 +29,7 @@ TODAY = timezone.localdate()
 START = TODAY.replace(day=1)
 END = START + datetime.timedelta(days=75)
 NEW_END = END + datetime.timedelta(days=30)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
 class Journey:
@@ -150,7 +151,7 @@ def _running_records(j: Journey, project, applicant, reviewer, leader) -> None:
     j.shot("journey-05-change-approved")
 
 
-def _summary_and_invoice(j: Journey, project) -> None:
+def _summary_and_invoice(j: Journey, project, tmp_path) -> None:
     page = j.page
     page.goto(f"{j.url}/admin/projects/summaryreport/add/")
     page.select_option("#id_project", str(project.pk))
@@ -163,6 +164,15 @@ def _summary_and_invoice(j: Journey, project) -> None:
         ("effect", "参与率百分之九十五"),
     ]:
         page.fill(f"#id_{name}", text)
+    page.click("input[name=_save]")
+    j.success()
+
+    # A photo of the event as an attachment (kept in the archive, served only as a download).
+    photo = tmp_path / "决赛现场.png"
+    photo.write_bytes(PNG)
+    page.goto(f"{j.url}/admin/projects/document/add/")
+    page.select_option("#id_project", str(project.pk))
+    page.set_input_files("#id_file", str(photo))
     page.click("input[name=_save]")
     j.success()
 
@@ -258,8 +268,10 @@ def test_full_journey_from_draft_to_closed_archive(
     assert "已完成“" in j.press(project, "submit")
     assert "待项目部初审" in j.state_label()
 
-    # 2. The org reviewer questions it (质疑) and returns it; the applicant resubmits.
+    # 2. The org reviewer finds it on the to-do list, questions it (质疑) and returns it;
+    #    the applicant resubmits.
     j.as_user(reviewer)
+    assert TITLE in j.page.inner_text("#content-main")
     j.press(project, "org_return", checklist=True, opinion="请说明奖品采购标准。")
     assert "退回修改" in j.state_label()
     j.shot("journey-02-returned")
@@ -292,7 +304,7 @@ def test_full_journey_from_draft_to_closed_archive(
 
     # 5. Summary report and the first invoice; the org sends it to acceptance.
     j.as_user(applicant)
-    _summary_and_invoice(j, project)
+    _summary_and_invoice(j, project, tmp_path)
     j.as_user(reviewer)
     j.press(project, "finish", opinion="活动按计划完成,总结报告属实。")
     assert "待验收" in j.state_label()
@@ -333,6 +345,7 @@ def test_full_journey_from_draft_to_closed_archive(
     j.shot("journey-11-closed")
     entries = _download_archive(j, project)
     assert "01-项目申请书.txt" in entries and "03-项目历史.txt" in entries
+    assert any(e.startswith("附件/") and e.endswith("-决赛现场.png") for e in entries), entries
 
     # What the database holds at the end: closed, settled in full, paid once, chain intact.
     project.refresh_from_db()
