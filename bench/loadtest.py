@@ -171,7 +171,8 @@ def refusal_reason(page: str) -> str:
     return re.sub(r"<[^>]+>|\s+", " ", text).strip()[:80] or "(无说明)"
 
 
-def post(opener, url: str, data: dict[str, str]) -> tuple[int, str, str]:
+def post(opener, url: str, data) -> tuple[int, str, str]:
+    """POST a form (a dict, or pairs for repeated names); (status, body, final URL)."""
     body = urllib.parse.urlencode(data).encode()
     request = urllib.request.Request(url, data=body, headers={"Referer": url})
     try:
@@ -293,19 +294,12 @@ def finance_writes(worker: Worker, rng: random.Random) -> None:
     if invoices:
         form = main_form(page)
         chosen = rng.sample(invoices, min(3, len(invoices)))
-        data = {**form, "action": "mark_qualified", "index": "0"}
-        data.pop("_selected_action", None)
-        body = urllib.parse.urlencode(data) + "".join(f"&_selected_action={pk}" for pk in chosen)
+        # The admin reads the action of select number `index`: send exactly one.
+        form.update(action="mark_qualified", index="0")
+        data = list(form.items())
+        data += [("_selected_action", pk) for pk in chosen]
         started = time.perf_counter()
-        request = urllib.request.Request(
-            worker.base + "/admin/projects/invoice/", data=body.encode()
-        )
-        try:
-            with worker.opener.open(request, timeout=30) as response:
-                text = response.read().decode(errors="replace")
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            status, text = exc.code, ""
+        status, text, _url = post(worker.opener, worker.base + "/admin/projects/invoice/", data)
         worker.result.latencies.append(time.perf_counter() - started)
         if status != 200:
             worker.result.errors.append(f"{worker.username} 发票审核: {status}")
