@@ -1,7 +1,9 @@
 #!/usr/bin/env python
 """Bounded load test on loopback: gunicorn + PostgreSQL, several users of each role doing
-their daily reading for a fixed time, then the invariants. Prints throughput and latency
-percentiles; exits non-zero on any error or broken invariant. Stops by itself.
+their daily work for a fixed time (reading, and the writes of each role: applicants draft
+and submit applications, reviewers sign first reviews, leadership approves, finance checks
+invoices and settles), then the invariants. Prints throughput and latency percentiles;
+exits non-zero on any error or broken invariant. Stops by itself.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/harden \\
         .venv/bin/python bench/loadtest.py --duration 30 --users-per-role 2
@@ -9,12 +11,16 @@ percentiles; exits non-zero on any error or broken invariant. Stops by itself.
 It creates a fresh database beside DATABASE_URL's (dropped afterwards), loads the demo data,
 starts `make serve` on a free loopback port and sends traffic only there (or to --base-url,
 which must be a loopback address, for a server you started yourself).
-Round 1 covers the reading journeys; the write journeys join as their pages land.
+Writes go through the same admin forms a browser posts (CSRF token included). A write
+refused because another user got there first (the state changed, the pool ran out) is the
+application working: counted as a refusal, not an error; a 5xx or an unexpected page is an
+error.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import http.cookiejar
 import ipaddress
 import random
@@ -27,8 +33,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections import defaultdict
+import uuid
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +59,8 @@ class Result:
     role: str
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    writes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    refused: list[str] = field(default_factory=list)
 
 
 def session():
@@ -82,9 +92,245 @@ def log_in(opener, base_url: str, username: str) -> str:
         return page
 
 
+# --- the write side of daily work --------------------------------------------------------
+# Every write is the POST a browser would send: the page's form is read, its fields kept as
+# the browser would submit them, a few filled in, and the result page checked.
+
+WRITE_EVERY = 4  # one write in every few requests per user; the rest is reading
+SUCCESS = re.compile(r'<li class="success">')
+REFUSED = re.compile(r'class="errornote"|<li class="error">|<li class="warning">条件未满足')
+REASON = re.compile(
+    r'class="errornote">\s*(?:<li>)?(.*?)<|<li class="(?:error|warning)">(.*?)</li>', re.S
+)
+PROJECT_ROW = re.compile(r'href="/admin/projects/project/(\d+)/change/')
+INVOICE_ROW = re.compile(r'name="_selected_action" value="(\d+)"')
+
+
+class FormReader(HTMLParser):
+    """The fields of a page's main POST form, as a browser would submit them untouched."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[dict] = []
+        self._form: dict | None = None
+        self._select: str | None = None
+        self._first_option: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and (a.get("method") or "").lower() == "post":
+            self._form = {"id": a.get("id", ""), "fields": {}}
+            self.forms.append(self._form)
+        if self._form is None:
+            return
+        fields, name = self._form["fields"], a.get("name")
+        if tag == "input" and name:
+            kind = (a.get("type") or "text").lower()
+            if kind in ("submit", "button", "file", "image", "reset"):
+                return
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            fields[name] = a.get("value") or ("on" if kind == "checkbox" else "")
+        elif tag == "select" and name:
+            self._select, self._first_option = name, None
+        elif tag == "option" and self._select:
+            value = a.get("value", "")
+            if self._first_option is None:
+                self._first_option = value
+                fields.setdefault(self._select, value)
+            if "selected" in a:
+                fields[self._select] = value
+        elif tag == "textarea" and name:
+            self._textarea = name
+            fields[name] = ""
+
+    def handle_data(self, data):
+        if self._form is not None and self._textarea:
+            self._form["fields"][self._textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "form":
+            self._form = None
+
+
+def main_form(page: str) -> dict[str, str]:
+    reader = FormReader()
+    reader.feed(page)
+    forms = [f for f in reader.forms if f["id"] != "logout-form"]
+    return max(forms, key=lambda f: len(f["fields"]))["fields"] if forms else {}
+
+
+def refusal_reason(page: str) -> str:
+    found = REASON.search(page)
+    text = (found.group(1) or found.group(2)) if found else ""
+    return re.sub(r"<[^>]+>|\s+", " ", text).strip()[:80] or "(无说明)"
+
+
+def post(opener, url: str, data) -> tuple[int, str, str]:
+    """POST a form (a dict, or pairs for repeated names); (status, body, final URL)."""
+    body = urllib.parse.urlencode(data).encode()
+    request = urllib.request.Request(url, data=body, headers={"Referer": url})
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, response.read().decode(errors="replace"), response.url
+    except urllib.error.HTTPError as exc:
+        return exc.code, "", url
+
+
+class Worker:
+    """One user's session: timed requests, every one counted in the role's figures."""
+
+    def __init__(self, opener, base_url: str, username: str, result: Result):
+        self.opener, self.base, self.username, self.result = opener, base_url, username, result
+
+    def get(self, path: str) -> str | None:
+        started = time.perf_counter()
+        status, body = get(self.opener, self.base + path)
+        self.result.latencies.append(time.perf_counter() - started)
+        if status != 200:
+            self.result.errors.append(f"{self.username} GET {path}: {status}")
+            return None
+        return body
+
+    def submit(self, path: str, what: str, **values: str) -> str | None:
+        """GET the form at path, POST it back with values; count the outcome."""
+        page = self.get(path)
+        if page is None:
+            return None
+        form = main_form(page)
+        if "csrfmiddlewaretoken" not in form:
+            # No form to fill: the page already says why (another user acted first).
+            self.result.refused.append(f"{what}:{refusal_reason(page)}")
+            return None
+        data = {**form, **values}
+        started = time.perf_counter()
+        status, body, url = post(self.opener, self.base + path, data)
+        self.result.latencies.append(time.perf_counter() - started)
+        if status != 200:
+            self.result.errors.append(f"{self.username} POST {path}: {status}")
+        elif SUCCESS.search(body):
+            self.result.writes[what] += 1
+            return url
+        elif REFUSED.search(body):
+            # Someone else was first, or a rule said no: the application working as designed.
+            self.result.refused.append(f"{what}:{refusal_reason(body)}")
+        else:
+            self.result.errors.append(f"{self.username} POST {path}: 无结果提示")
+        return None
+
+    def projects_in(self, state: str) -> list[str]:
+        page = self.get(f"/admin/projects/project/?state__exact={state}") or ""
+        return sorted(set(PROJECT_ROW.findall(page)))
+
+    def transition(self, pk: str, name: str, **values: str) -> str | None:
+        path = f"/admin/projects/project/{pk}/transition/{name}/"
+        return self.submit(path, name, _confirm="1", **values)
+
+
+CHECKLIST_YES = {
+    f"cond_{name}": "yes"
+    for name in ("goals", "budget", "planning", "theme", "argument", "feasible")
+}
+
+
+def applicant_writes(worker: Worker, rng: random.Random) -> None:
+    """Draft an application with two budget lines and submit it."""
+    today = datetime.date.today()
+    url = worker.submit(
+        "/admin/projects/project/add/",
+        "新建申请",
+        title=f"负载测试项目 {worker.username} {uuid.uuid4().hex[:8]}",
+        category="training",
+        start_date=today.isoformat(),
+        end_date=(today + datetime.timedelta(days=20)).isoformat(),
+        proposed_grade="3",
+        leader_profile="负载测试",
+        purpose="负载测试",
+        content="负载测试",
+        plan="负载测试",
+        expected_outcome="负载测试",
+        **{
+            "budget_lines-0-item": "training",
+            "budget_lines-0-description": "讲师费",
+            "budget_lines-0-quantity": "2",
+            "budget_lines-0-unit_price": str(rng.choice([100, 150, 200])),
+            "budget_lines-1-item": "materials",
+            "budget_lines-1-description": "学习资料",
+            "budget_lines-1-quantity": "10",
+            "budget_lines-1-unit_price": "12.50",
+        },
+        _continue="1",
+    )
+    found = re.search(r"/admin/projects/project/(\d+)/change/", url or "")
+    if found:
+        worker.transition(found.group(1), "submit")
+
+
+def reviewer_writes(worker: Worker, rng: random.Random) -> None:
+    pending = worker.projects_in("org_review")
+    if pending:
+        worker.transition(rng.choice(pending), "org_approve", opinion="同意上报。", **CHECKLIST_YES)
+
+
+def leader_writes(worker: Worker, rng: random.Random) -> None:
+    for state, name, values in (
+        ("leadership_review", "approve", {"opinion": "同意立项。", **CHECKLIST_YES}),
+        ("settlement_review", "approve_payment", {"opinion": "同意拨付。"}),
+    ):
+        pending = worker.projects_in(state)
+        if pending:
+            worker.transition(rng.choice(pending), name, **values)
+            return
+
+
+def finance_writes(worker: Worker, rng: random.Random) -> None:
+    page = worker.get("/admin/projects/invoice/?check_status__exact=pending") or ""
+    invoices = INVOICE_ROW.findall(page)
+    if invoices:
+        form = main_form(page)
+        chosen = rng.sample(invoices, min(3, len(invoices)))
+        # The admin reads the action of select number `index`: send exactly one.
+        form.update(action="mark_qualified", index="0")
+        data = list(form.items())
+        data += [("_selected_action", pk) for pk in chosen]
+        started = time.perf_counter()
+        status, text, _url = post(worker.opener, worker.base + "/admin/projects/invoice/", data)
+        worker.result.latencies.append(time.perf_counter() - started)
+        if status != 200:
+            worker.result.errors.append(f"{worker.username} 发票审核: {status}")
+        elif SUCCESS.search(text):
+            worker.result.writes["发票审核"] += 1
+        else:
+            worker.result.refused.append(f"发票审核:{refusal_reason(text)}")
+        return
+    pending = worker.projects_in("payment")
+    if pending:
+        worker.transition(
+            rng.choice(pending),
+            "settle",
+            voucher_number=f"LT-{uuid.uuid4().hex[:12].upper()}",
+            bank_serial=f"SN{rng.randrange(10**8):08d}",
+            paid_on=datetime.date.today().isoformat(),
+        )
+
+
+WRITES = {
+    "applicant": applicant_writes,
+    "org_reviewer": reviewer_writes,
+    "leadership": leader_writes,
+    "finance": finance_writes,
+}
+
+
 def user_journey(base_url, role, username, start: threading.Barrier, clock: dict, result):
-    """Log in (before the clock starts: password hashing is deliberately slow), then read:
-    the dashboard, the changelists it links to, the change pages found there."""
+    """Log in (before the clock starts: password hashing is deliberately slow), then the
+    day's work: read the dashboard, the lists it links to and the items found there, and
+    every few requests do the role's write (auditors only read)."""
     opener = session()
     try:
         index = log_in(opener, base_url, username)
@@ -94,21 +340,21 @@ def user_journey(base_url, role, username, start: threading.Barrier, clock: dict
     start.wait()
     if not index:
         return
+    worker = Worker(opener, base_url, username, result)
+    write = WRITES.get(role)
     pages = {"/admin/"} | set(LINK.findall(index))
-    rng = random.Random(username)
-    for _ in range(MAX_REQUESTS_PER_USER):
+    rng = random.Random(username + str(threading.get_ident()))
+    for step in range(MAX_REQUESTS_PER_USER):
         if time.monotonic() >= clock["deadline"]:
             return
-        path = rng.choice(sorted(pages))
-        started = time.perf_counter()
-        status, body = get(opener, base_url + path)
-        result.latencies.append(time.perf_counter() - started)
-        if status != 200:
-            result.errors.append(f"{username} GET {path}: {status}")
+        if write is not None and step % WRITE_EVERY == WRITE_EVERY - 1:
+            write(worker, rng)
             continue
+        path = rng.choice(sorted(pages))
+        body = worker.get(path)
         # Daily work: from the dashboard to a list, from a list to an item (the rows of a
         # list are the user's own, by scoping); an item's page is a leaf.
-        if len(pages) < 200 and not path.endswith("/change/"):
+        if body and len(pages) < 200 and not path.endswith("/change/"):
             pages.update(LINK.findall(body))
 
 
@@ -137,6 +383,28 @@ def report(results: list[Result], seconds: float) -> list[str]:
     if everything:
         lines.append(f"平均延迟 {statistics.mean(everything) * 1000:.1f} ms")
     return lines
+
+
+def write_summary(results: list[Result]) -> str:
+    done: dict[str, int] = defaultdict(int)
+    for result in results:
+        for what, count in result.writes.items():
+            done[what] += count
+    parts = [f"{LABELS.get(what, what)} {count}" for what, count in sorted(done.items())]
+    refused = Counter(reason for r in results for reason in r.refused)
+    listed = "、".join(parts)
+    lines = [f"写操作 {sum(done.values())} 次({listed});被拒 {refused.total()} 次"]
+    lines += [f"  被拒 {n} 次:{reason}" for reason, n in refused.most_common(5)]
+    return "\n".join(lines)
+
+
+LABELS = {
+    "submit": "提交申请",
+    "org_approve": "初审同意",
+    "approve": "复审立项",
+    "approve_payment": "批准拨付",
+    "settle": "结算拨付",
+}
 
 
 INVARIANTS = """
@@ -234,6 +502,7 @@ def main(argv=None) -> int:
     errors = [e for r in results for e in r.errors]
     print(f"时长 {seconds:.1f} 秒,并发用户 {len(results)}(每角色 {args.users_per_role})")
     print("\n".join(report(results, seconds)))
+    print(write_summary(results))
     print(f"错误 {len(errors)} 个" + (":" + ";".join(errors[:10]) if errors else ""))
     if env is not None:
         print("不变量:" + ("全部成立(经费池、结算、发票唯一、历史链)" if not problems else ""))

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 from io import BytesIO
-from urllib.parse import quote
 
 from django.http import HttpResponse
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from projects.downloads import attachment_disposition
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "#,##0.00"
@@ -51,5 +52,5 @@ def workbook_response(workbook: Workbook, filename: str) -> HttpResponse:
     buffer = BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response["Content-Disposition"] = attachment_disposition(filename)
     return response

@@ -6,25 +6,15 @@ always a download that the browser may not sniff into HTML.
 """
 
 import tempfile
-from urllib.parse import quote
 
 from django.contrib import admin
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path
 
+from projects.downloads import protect_download
 from projects.models import Document, Project
 from projects.supervision import archive_write, safe_filename
-
-
-def _protect(response, filename: str):
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{quote(filename)}\"; filename*=UTF-8''{quote(filename)}"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def document_download(request, pk: int):
@@ -34,7 +24,7 @@ def document_download(request, pk: int):
     except (FileNotFoundError, OSError) as exc:
         raise Http404("文件不存在。") from exc
     response = FileResponse(handle, content_type=document.content_type)
-    return _protect(response, safe_filename(document.original_name))
+    return protect_download(response, safe_filename(document.original_name))
 
 
 def archive_download(request, pk: int):
@@ -45,7 +35,7 @@ def archive_download(request, pk: int):
     archive_write(project, target)
     target.seek(0)
     response = FileResponse(target, content_type="application/zip")
-    return _protect(response, f"{project.code}-项目档案.zip")
+    return protect_download(response, f"{project.code}-项目档案.zip")
 
 
 urlpatterns = [
