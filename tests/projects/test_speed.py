@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from projects.models import Project, ProgressReport, State
+from projects.models import ProgressReport, Project, State
 from projects.models.money import Invoice
 from projects.supervision import monthly_status, overdue_reports_queryset
 from tests.factories import OrganizationFactory, ProjectFactory, UserFactory
@@ -227,9 +227,7 @@ def test_overdue_reports_in_sql_match_the_python_rule(org_a, applicant):
         for p in Project.objects.filter(pk__in=[p.pk for p in projects])
         if monthly_status(p, today).overdue
     }
-    found = set(
-        overdue_reports_queryset(Project.objects.all(), today).values_list("pk", flat=True)
-    )
+    found = set(overdue_reports_queryset(Project.objects.all(), today).values_list("pk", flat=True))
     assert found == expected
     assert expected  # the cases include overdue and punctual projects
     assert len(expected) < len(projects)
