@@ -248,7 +248,8 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
         "approved_amount_cny",
         "first_review_deadline_mark",
     ]
-    list_display_links = ["code", "title"]
+    # One link a row: each link resolves its URL and preserved filters (per-row work).
+    list_display_links = ["title"]
     list_select_related = ["organization", "leader"]
     list_filter = [
         "state",
