@@ -144,8 +144,10 @@ def run(args, project):
         )
 
     def product():
-        # Plain dicts in: the service validates each one from scratch (no shared objects).
-        result = invoice_import(project, [dict(r) for r in rows], actor=actor, dry_run=False)
+        # Plain dicts in, the budget line by its 序号 as a user gives it: the service
+        # validates each row from scratch.
+        data = [{**row, "budget_line": 1} for row in rows]
+        result = invoice_import(project, data, actor=actor, dry_run=False)
         assert result.created == len(rows), result.messages()[:3]
 
     upload = xlsx_bytes(rows, COLUMNS, add_sheet, line_number=1)
