@@ -263,6 +263,8 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
     # "共 N 条" would COUNT every project the user sees on each page view; the filtered
     # count is still shown.
     show_full_result_count = False
+    # Facet counts would count every project once per filter choice (500 organisations).
+    show_facets = admin.ShowFacets.NEVER
     search_fields = ["code", "title", "leader__last_name", "leader__first_name", "leader__username"]
     list_per_page = 50
     inlines = [BudgetLineInline]

@@ -307,3 +307,11 @@ def test_invoice_export_is_scoped_typed_and_constant(
     client.force_login(outsider)  # organisation B's reviewer: only B's invoices
     rows = _sheet_rows(client.get(export))
     assert len(rows) == 1 + 2 and {row[0] for row in rows[1:]} == {other.code}
+
+
+def test_no_facet_counts_on_the_project_list(client, draft, leader, django_assert_max_num_queries):
+    client.force_login(leader)
+    with django_assert_max_num_queries(12):
+        response = client.get(f"{CHANGELIST}?_facets=True")
+    assert response.status_code == 200
+    assert response.context["cl"].add_facets is False
