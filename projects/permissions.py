@@ -143,3 +143,17 @@ def may_prepare_final_accounts(project, user) -> bool:
 def may_record_disbursement(project, user) -> bool:
     """Reversals and corrected payments: finance (not the payment's approver), once settled."""
     return project.state == "settled" and is_settling_finance(project, user)
+
+
+def projects_open_for_invoices(queryset, user):
+    """may_enter_invoices as a queryset filter (the invoice changelist's 导入 chooser lists
+    these): the user's own projects, and an org reviewer's whole organisation, while
+    invoices may be entered. Keep in step with may_enter_invoices above."""
+    from django.db.models import Q
+
+    if not _active(user):
+        return queryset.none()
+    mine = Q(leader_id=user.pk)
+    if has_role(user, Role.ORG_REVIEWER) and user.organization_id is not None:
+        mine |= Q(organization_id=user.organization_id)
+    return queryset.filter(mine, state__in=INVOICE_ENTRY_STATES)

@@ -20,6 +20,17 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
+from django.db.models import (
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear, Least
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
@@ -138,14 +149,72 @@ def monthly_status_for(projects, today: datetime.date | None = None) -> dict[int
     return result
 
 
-def projects_with_overdue_reports(queryset, today: datetime.date | None = None):
-    """[(project, overdue months)] of the running projects in `queryset`: two queries."""
+def _month_index(expression):
+    return ExtractYear(expression) * 12 + ExtractMonth(expression)
+
+
+def overdue_reports_queryset(queryset, today: datetime.date | None = None):
+    """The projects of `queryset` with at least one overdue monthly report, decided in SQL.
+
+    The same rule as owed_months/monthly_status_for, counted instead of listed, so a city's
+    thousands of running projects are never loaded to find the few shown: a project is
+    overdue when the months it owed before this month outnumber its reports for them.
+    """
     today = today or timezone.localdate()
-    candidates = list(
-        queryset.filter(state__in=RUNNING_STATES, start_date__lt=month_start(today))
+    this_month = month_start(today)
+    start, end = F("start_date"), F("end_date")
+    span = _month_index(end) - _month_index(start)
+    filed = (
+        ProgressReport.objects.filter(
+            project=OuterRef("pk"), month__lt=this_month, month__lte=OuterRef("end_date")
+        )
+        .annotate(month_index=_month_index(F("month")))
+        .filter(month_index__gte=OuterRef("start_index"))
+        .order_by()
+        .values("project")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        queryset.filter(
+            state__in=RUNNING_STATES,
+            start_date__isnull=False,
+            end_date__isnull=False,
+            start_date__lt=this_month,
+        )
+        .annotate(
+            start_index=_month_index(start),
+            span=ExpressionWrapper(span, output_field=IntegerField()),
+            owed_before_this_month=ExpressionWrapper(
+                Least(_month_index(end), Value(_month_index_of(today) - 1))
+                - _month_index(start)
+                + 1,
+                output_field=IntegerField(),
+            ),
+            filed_before_this_month=Coalesce(Subquery(filed, output_field=IntegerField()), 0),
+        )
+        # owes_monthly_reports: end > add_months(start, 1), the day clamped to the month.
+        .filter(Q(span__gt=1) | Q(span=1, end_date__day__gt=ExtractDay(start)))
+        .filter(owed_before_this_month__gt=F("filed_before_this_month"))
+    )
+
+
+def _month_index_of(day: datetime.date) -> int:
+    return day.year * 12 + day.month
+
+
+def projects_with_overdue_reports(
+    queryset, today: datetime.date | None = None, *, limit: int | None = None
+):
+    """[(project, overdue months)] of the running projects in `queryset` (the first `limit`
+    by code): two queries, however many projects are running."""
+    today = today or timezone.localdate()
+    candidates = (
+        overdue_reports_queryset(queryset, today)
         .select_related("organization", "leader")
         .order_by("code")
     )
+    candidates = list(candidates[:limit] if limit is not None else candidates)
     statuses = monthly_status_for(candidates, today)
     return [(p, statuses[p.pk].overdue) for p in candidates if statuses[p.pk].overdue]
 
@@ -771,6 +840,7 @@ __all__ = [
     "problem_report_submit",
     "progress_report_read",
     "progress_report_submit",
+    "overdue_reports_queryset",
     "projects_with_overdue_reports",
     "summary_report_save",
 ]

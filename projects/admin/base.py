@@ -2,6 +2,8 @@
 and the archive lock (a closed project and everything under it is read-only for everyone,
 superusers included, DESIGN.md §5)."""
 
+from functools import cached_property
+
 from django.contrib import admin
 
 from accounts.admin_base import ScopedAdmin, ScopedInline
@@ -49,7 +51,45 @@ class ProjectRecordInline(ScopedInline):
         return not is_archived(obj) and super().has_delete_permission(request, obj)
 
 
+class CappedInlineMixin:
+    """Show at most `max_shown` rows of an inline that can grow without bound (500 invoices
+    on one project), so the project page costs the same however big the project is; the
+    template links to the full, paginated changelist (`formset.total_count` rows).
+
+    Only for read-only inlines: the formset's rows are a fixed list of the first rows.
+    """
+
+    max_shown = 20
+    shown_ordering: tuple[str, ...] = ()
+
+    def get_formset(self, request, obj=None, **kwargs):
+        base = super().get_formset(request, obj, **kwargs)
+        cap, ordering = self.max_shown, self.shown_ordering
+
+        class CappedFormSet(base):
+            def get_queryset(self):
+                if not hasattr(self, "_capped"):
+                    queryset = super().get_queryset()
+                    if ordering:
+                        queryset = queryset.order_by(*ordering)
+                    self._uncapped = queryset
+                    self._capped = self._queryset = list(queryset[:cap])
+                return self._capped
+
+            @cached_property
+            def total_count(self) -> int:
+                rows = self.get_queryset()
+                return len(rows) if len(rows) < cap else self._uncapped.count()
+
+            @property
+            def is_capped(self) -> bool:
+                return self.total_count > len(self.get_queryset())
+
+        return CappedFormSet
+
+
 __all__ = [
+    "CappedInlineMixin",
     "PROJECT_INLINES",
     "ProjectRecordAdmin",
     "ProjectRecordInline",

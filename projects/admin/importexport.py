@@ -14,12 +14,16 @@ FSMAdminMixin, which only sets change_form_template; these set change_list_templ
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from import_export.admin import ExportMixin, ImportMixin
 from import_export.formats.base_formats import XLSX
 
 from accounts.roles import is_read_only
 from projects import importexport as ie
+from projects import permissions as perm
+from projects.models import Project
 
 
 class _ExportMixin(ExportMixin):
@@ -110,5 +114,57 @@ class DisbursementImportExportMixin(_ExportMixin):
 
 
 class InvoiceImportExportMixin(_ExportMixin):
-    # Export only here; invoice import is projects.settlement.invoice_import (issue 5).
+    """Invoices: export through the streaming resource like every other model; import is
+    the money side's one invoice import (projects.invoice_import behind
+    projects/views/money.py: per project, preview, all or nothing, the project row locked),
+    not django-import-export's. The changelist's 导入 / 下载导入模板 buttons open a page that
+    lists the projects this user may import invoices into, each linking to that page."""
+
     resource_key = "invoice"
+    CHOOSER_ROWS = 200
+
+    def has_import_permission(self, request) -> bool:
+        user = request.user
+        return not is_read_only(user) and user.has_perm("projects.import_invoice")
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "has_import_permission": self.has_import_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        app, model = self.opts.app_label, self.opts.model_name
+        chooser = self.admin_site.admin_view(self.import_chooser_view)
+        extra = [
+            path("import/", chooser, name=f"{app}_{model}_import"),
+            path("import-template/", chooser, name=f"{app}_{model}_import_template"),
+        ]
+        return extra + super().get_urls()
+
+    def import_chooser_view(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        projects = perm.projects_open_for_invoices(
+            Project.objects.visible_to(request.user), request.user
+        )
+        wanted = request.GET.get("project", "")
+        if wanted:
+            # From a filtered changelist: straight to that project's import page (404 for a
+            # project that is not the user's or not open for invoices).
+            project = get_object_or_404(projects, pk=int(wanted) if wanted.isdigit() else 0)
+            return redirect("projects:invoice_import", project.pk)
+        rows = list(
+            projects.select_related("organization")
+            .order_by("-year", "-code")
+            .only("pk", "code", "title", "state", "organization__name")[: self.CHOOSER_ROWS + 1]
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "从 Excel 导入发票",
+            "projects": rows[: self.CHOOSER_ROWS],
+            "more": len(rows) > self.CHOOSER_ROWS,
+        }
+        return TemplateResponse(request, "admin/projects/money/invoice_import_choose.html", context)

@@ -21,7 +21,12 @@ from django.utils.html import format_html, format_html_join
 from accounts.roles import Role, has_role, is_read_only, sees_everything
 from projects import permissions as perm
 from projects import settlement
-from projects.admin.base import ProjectRecordAdmin, ProjectRecordInline, project_inline
+from projects.admin.base import (
+    CappedInlineMixin,
+    ProjectRecordAdmin,
+    ProjectRecordInline,
+    project_inline,
+)
 from projects.admin.importexport import DisbursementImportExportMixin, InvoiceImportExportMixin
 from projects.dashboard import Panel, panel
 from projects.models import Project, State
@@ -51,6 +56,7 @@ def with_line_totals(queryset):
     """Annotate each invoice with its budget line's invoiced total (for the over-line flag)."""
     line_total = (
         Invoice.objects.filter(budget_line=OuterRef("budget_line"))
+        .order_by()  # no default ordering: it would join the project into every sum
         .values("budget_line")
         .annotate(total=Sum("total"))
         .values("total")
@@ -113,6 +119,8 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
     search_fields = ["number", "code", "seller_name", "project__code", "project__title"]
     actions = ["mark_qualified", "mark_unqualified"]
     list_per_page = 50
+    # A million invoices: no COUNT(*) of the whole table on every page view.
+    show_full_result_count = False
 
     def get_queryset(self, request):
         return with_line_totals(super().get_queryset(request)).select_related(
@@ -422,14 +430,16 @@ class RecordForm(forms.Form):
 
 
 @project_inline
-class InvoiceInline(ProjectRecordInline, admin.TabularInline):
-    """The project's invoices, read-only here: entered and checked on the invoice pages."""
+class InvoiceInline(CappedInlineMixin, ProjectRecordInline, admin.TabularInline):
+    """The project's invoices, read-only here: entered and checked on the invoice pages.
+    The newest 20 only; the template links to all of them on the invoice changelist."""
 
     model = Invoice
     extra = 0
     can_delete = False
     show_change_link = True
     template = "admin/projects/money/invoice_inline.html"
+    shown_ordering = ("-issue_date", "-pk")
     fields = ["kind", "code", "number", "issue_date", "seller_name", "total_display", "status"]
     readonly_fields = fields
 

@@ -550,8 +550,8 @@ class MissingMonthlyReportFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() != "overdue":
             return queryset
-        overdue = svc.projects_with_overdue_reports(queryset)
-        return queryset.filter(pk__in=[project.pk for project, _months in overdue])
+        # A subquery, not a list of ids: the city's running projects stay in the database.
+        return queryset.filter(pk__in=svc.overdue_reports_queryset(queryset).values("pk"))
 
 
 # --- dashboard panels ------------------------------------------------------------------------
@@ -579,7 +579,7 @@ def missing_reports_panel(user):
             "note": f"{project.leader.display_name} · 逾期未报:{_months(months)}",
             "overdue": True,
         }
-        for project, months in svc.projects_with_overdue_reports(projects)[:PANEL_LIMIT]
+        for project, months in svc.projects_with_overdue_reports(projects, limit=PANEL_LIMIT)
     ]
     return Panel("逾期未报的月度进展报告", rows, "没有逾期未报的进展报告。")
 

@@ -282,6 +282,9 @@ class Project(FSMModelMixin, models.Model):
             # scoped user's list read the first page from an index instead of sorting a year.
             models.Index(fields=["year", "code"], name="project_year_code"),
             models.Index(fields=["organization", "year", "code"], name="project_org_year_code"),
+            # The index page's to-do lists (state = X ORDER BY code LIMIT 20): without it the
+            # planner walks the code index past every project in other states.
+            models.Index(fields=["state", "code"], name="project_state_code"),
         ]
         constraints = [
             models.CheckConstraint(
