@@ -41,6 +41,16 @@ class ProjectRecordAdmin(ScopedAdmin):
 class ProjectRecordInline(ScopedInline):
     """An inline on the project page; `obj` passed to the has_* methods is the project."""
 
+    # Records that only exist once a project is approved (reports, changes, invoices,
+    # payments) are not shown, always empty, on an application still under review.
+    only_after_approval = True
+
+    @classmethod
+    def shown_for(cls, project) -> bool:
+        from projects.models.choices import PRE_APPROVAL_STATES
+
+        return not (cls.only_after_approval and project.state in PRE_APPROVAL_STATES)
+
     def has_add_permission(self, request, obj=None) -> bool:
         return not is_archived(obj) and super().has_add_permission(request, obj)
 

@@ -386,7 +386,7 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
         # (reports, invoices …) appear once it exists.
         if obj is None:
             return list(self.inlines)
-        return [*self.inlines, *PROJECT_INLINES]
+        return [*self.inlines, *(inline for inline in PROJECT_INLINES if inline.shown_for(obj))]
 
     # --- the change page: buttons, history, reviews --------------------------------------
 

@@ -521,6 +521,8 @@ class SummaryReportInline(ReadOnlyInline, admin.StackedInline):
 
 @project_inline
 class DocumentInline(ReadOnlyInline):
+    # Application scans may be attached while the application is under review.
+    only_after_approval = False
     model = Document
     fields = ["original_name", "kind", "size", "uploaded_by", "uploaded_at", "download"]
 

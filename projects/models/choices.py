@@ -37,6 +37,17 @@ COMMITTED_STATES = frozenset(
 # States in which a project is running and owes monthly progress reports.
 RUNNING_STATES = frozenset({State.IN_PROGRESS})
 FINAL_STATES = frozenset({State.CLOSED, State.REJECTED, State.WITHDRAWN, State.TERMINATED})
+# Before approval a project can have no reports, changes, invoices or payments yet.
+PRE_APPROVAL_STATES = frozenset(
+    {
+        State.DRAFT,
+        State.ORG_REVIEW,
+        State.RETURNED,
+        State.LEADERSHIP_REVIEW,
+        State.REJECTED,
+        State.WITHDRAWN,
+    }
+)
 
 
 class Grade(models.IntegerChoices):

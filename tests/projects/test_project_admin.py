@@ -456,3 +456,18 @@ def test_reviewer_dashboard_lists_overdue_first(client, org_a, applicant, review
     body = client.get("/admin/").content.decode()
     assert body.index("逾期项目") < body.index("按期项目")
     assert 'class="overdue"' in body
+
+
+def test_records_of_a_running_project_appear_only_once_it_is_approved(
+    client, approved, applicant, org_a, reviewer
+):
+    draft = ProjectFactory(organization=org_a, leader=applicant)
+    client.force_login(reviewer)
+    draft_page = client.get(f"/admin/projects/project/{draft.pk}/change/").content.decode()
+    approved_page = client.get(f"/admin/projects/project/{approved.pk}/change/").content.decode()
+    # Documents (application scans) belong to the application; invoices and reports do not.
+    assert 'id="documents-group"' in draft_page
+    assert 'id="invoices-group"' not in draft_page
+    assert 'id="progress_reports-group"' not in draft_page
+    assert 'id="invoices-group"' in approved_page
+    assert 'id="progress_reports-group"' in approved_page
