@@ -133,11 +133,6 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
     def number_display(self, obj):
         return f"{obj.code} {obj.number}".strip()
 
-    @admin.display(description="项目", ordering="project__code")
-    def project_link(self, obj):
-        url = reverse("admin:projects_project_change", args=[obj.project_id])
-        return format_html('<a href="{}">{}</a>', url, obj.project.code)
-
     @admin.display(description="价税合计", ordering="total")
     def total_display(self, obj):
         return format_cny(obj.total)
@@ -324,11 +319,6 @@ class DisbursementAdmin(DisbursementImportExportMixin, ProjectRecordAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
-
-    @admin.display(description="项目", ordering="project__code")
-    def project_link(self, obj):
-        url = reverse("admin:projects_project_change", args=[obj.project_id])
-        return format_html('<a href="{}">{}</a>', url, obj.project.code)
 
     @admin.display(description="金额", ordering="amount")
     def amount_display(self, obj):
