@@ -21,6 +21,7 @@ from django_fsm import can_proceed
 from accounts.roles import role_labels
 from projects.history import compute_digest
 from projects.models import FundingPolicy, Project, ProjectHistory, Review, State
+from projects.models.choices import CHECKLIST_FIELDS
 from projects.money import to_money
 
 
@@ -196,14 +197,7 @@ def _write_review(project: Project, name: str, actor, decision: dict[str, Any]) 
             decision.get("approved_amount") if name == "approve" else decision.get("payable_limit")
         ),
     )
-    for field in (
-        "cond_goals",
-        "cond_budget",
-        "cond_planning",
-        "cond_theme",
-        "cond_argument",
-        "cond_feasible",
-    ):
+    for field in CHECKLIST_FIELDS:
         if field in decision:
             setattr(review, field, decision[field])
     review.save()

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from projects.models import BudgetLine, FundingPolicy, ProhibitedItem, Project
+from projects.demo.common import demo_policy
+from projects.models import BudgetLine, ProhibitedItem, Project
 from projects.models.choices import CHECKLIST
 from projects.services import apply_transition, project_create, refresh_requested_amount
 
@@ -46,15 +47,7 @@ DEMO = [
 
 def load(data) -> list[str]:
     year = timezone.localdate().year
-    FundingPolicy.objects.get_or_create(
-        year=year,
-        defaults={
-            "pool_total": Decimal("200000.00"),
-            "grade1_cap": Decimal("50000.00"),
-            "grade2_cap": Decimal("20000.00"),
-            "grade3_cap": Decimal("8000.00"),
-        },
-    )
+    demo_policy(year)
     for keyword, reason in PROHIBITED:
         ProhibitedItem.objects.get_or_create(keyword=keyword, defaults={"reason": reason})
     users = data["users"]

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from projects.models import BudgetLine, FundingPolicy, Project, SummaryReport
+from projects.demo.common import CHECKLIST_YES, demo_policy
+from projects.models import BudgetLine, Project, SummaryReport
 from projects.models.money import Disbursement
 from projects.services import apply_transition, project_create, refresh_requested_amount
 from projects.settlement import (
@@ -18,17 +19,6 @@ from projects.settlement import (
     payee_defaults,
 )
 
-CHECKLIST_YES = {
-    name: True
-    for name in (
-        "cond_goals",
-        "cond_budget",
-        "cond_planning",
-        "cond_theme",
-        "cond_argument",
-        "cond_feasible",
-    )
-}
 SELLERS = [
     ("青禾文化用品有限公司", "91350100M000100Y43"),
     ("青禾会务服务有限公司", "91110108551385082Q"),
@@ -83,19 +73,6 @@ DEMO = [
         None,
     ),
 ]
-
-
-def _policy(year: int) -> FundingPolicy:
-    policy, _ = FundingPolicy.objects.get_or_create(
-        year=year,
-        defaults={
-            "pool_total": Decimal("200000.00"),
-            "grade1_cap": Decimal("50000.00"),
-            "grade2_cap": Decimal("20000.00"),
-            "grade3_cap": Decimal("8000.00"),
-        },
-    )
-    return policy
 
 
 def _accepted(title, org, applicant, reviewer, leader, grade, lines) -> Project:
@@ -228,7 +205,7 @@ def load(data) -> list[str]:
         return []  # idempotent: already loaded
     users = data["users"]
     leader, finance = users["leader1"], users["finance1"]
-    _policy(timezone.localdate().year)
+    demo_policy(timezone.localdate().year)
     created = []
     for title, org_index, grade, lines, invoices, stage, limit in DEMO:
         n = org_index + 1

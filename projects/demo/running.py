@@ -11,7 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from projects import supervision as svc
-from projects.models import BudgetLine, FundingPolicy, Project
+from projects.demo.common import CHECKLIST_YES, demo_policy
+from projects.models import BudgetLine, Project
 from projects.services import apply_transition, project_create
 
 TITLES = {
@@ -20,17 +21,6 @@ TITLES = {
     "accepted": "楼门院党员志愿服务岗",
     "closed": "党员先锋岗结对帮扶",
     "terminated": "红色研学线路设计(已终止)",
-}
-CHECKLIST_YES = {
-    name: True
-    for name in (
-        "cond_goals",
-        "cond_budget",
-        "cond_planning",
-        "cond_theme",
-        "cond_argument",
-        "cond_feasible",
-    )
 }
 SUMMARY = {
     "goals": "通过系列活动提升党员参与度和理论素养。",
@@ -48,15 +38,7 @@ def load(data) -> list[str]:
     if Project.objects.filter(title=TITLES["in_progress"]).exists():
         return []
     year = timezone.localdate().year
-    FundingPolicy.objects.get_or_create(
-        year=year,
-        defaults={
-            "pool_total": Decimal("200000.00"),
-            "grade1_cap": Decimal("50000.00"),
-            "grade2_cap": Decimal("20000.00"),
-            "grade3_cap": Decimal("8000.00"),
-        },
-    )
+    demo_policy(year)
     users = data["users"]
     people = {
         "leader": users["leader1"],

@@ -129,3 +129,4 @@ CHECKLIST = [
     ("cond_argument", "科学严密的论证结构"),
     ("cond_feasible", "切实可行的研究方案"),
 ]
+CHECKLIST_FIELDS = [name for name, _ in CHECKLIST]

@@ -10,20 +10,9 @@ from projects.models import ProgressReport
 from projects.services import apply_transition
 from tests.browser.conftest import login
 from tests.factories import PASSWORD, BudgetLineFactory, FundingPolicyFactory, ProjectFactory
+from tests.projects.conftest import CHECKLIST_YES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHECKLIST_YES = {
-    name: True
-    for name in (
-        "cond_goals",
-        "cond_budget",
-        "cond_planning",
-        "cond_theme",
-        "cond_argument",
-        "cond_feasible",
-    )
-}
 
 
 @pytest.fixture

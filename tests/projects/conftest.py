@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 
+from projects.models.choices import CHECKLIST_FIELDS
 from projects.services import apply_transition
 from tests.factories import BudgetLineFactory, FundingPolicyFactory, ProjectFactory
 
@@ -31,14 +32,7 @@ def advance():
     return run
 
 
-CHECKLIST_YES = {
-    "cond_goals": True,
-    "cond_budget": True,
-    "cond_planning": True,
-    "cond_theme": True,
-    "cond_argument": True,
-    "cond_feasible": True,
-}
+CHECKLIST_YES = dict.fromkeys(CHECKLIST_FIELDS, True)
 
 
 @pytest.fixture

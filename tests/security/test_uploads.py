@@ -17,16 +17,13 @@ from projects.models import Document
 from projects.services import apply_transition
 from projects.supervision import DOCUMENT_TYPES, document_upload
 from tests.factories import BudgetLineFactory, FundingPolicyFactory, ProjectFactory
+from tests.projects.conftest import CHECKLIST_YES
 
 pytestmark = pytest.mark.django_db
 
 ALLOWED_TYPES = {content_type for content_type, _ in DOCUMENT_TYPES.values()}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-CHECKLIST_YES = dict.fromkeys(
-    ["cond_goals", "cond_budget", "cond_planning", "cond_theme", "cond_argument", "cond_feasible"],
-    True,
-)
 
 HOSTILE = {
     "html": b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>",

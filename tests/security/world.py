@@ -27,18 +27,7 @@ from tests.factories import (
     UserFactory,
     WorkCommitteeFactory,
 )
-
-CHECKLIST_YES = {
-    name: True
-    for name in (
-        "cond_goals",
-        "cond_budget",
-        "cond_planning",
-        "cond_theme",
-        "cond_argument",
-        "cond_feasible",
-    )
-}
+from tests.projects.conftest import CHECKLIST_YES
 
 # Strings that belong to organisation B only: none may appear on a page served to a scoped
 # user of organisation A.
