@@ -1,6 +1,5 @@
 """A project with 500 invoices and 100 history rows (a valid chain) for the change page."""
 
-import datetime
 from decimal import Decimal
 
 
@@ -8,8 +7,8 @@ def big_project(user):
     from django.db import transaction
     from django.utils import timezone
 
-    from projects.history import compute_digest
-    from projects.models import BudgetLine, Invoice, Project, ProjectHistory
+    from projects.models import BudgetLine, Invoice, Project
+    from projects.services import events
 
     project = Project.objects.filter(title="基准大项目").first()
     if project is not None:
@@ -53,28 +52,12 @@ def big_project(user):
             )
             for i in range(500)
         )
-        prev, digest = "draft", ""
-        at = timezone.now() - datetime.timedelta(days=200)
+        prev = "draft"
         for seq in range(1, 101):
-            # 100 rows: submit/org_return pairs, ending in the project's state via start.
-            name, to_state = ("submit", "org_review") if seq % 2 else ("org_return", "returned")
+            # 100 events through the one writer (a valid chain), ending in the project's state.
+            name = "submit" if seq % 2 else "org_return"
             if seq == 100:
-                name, to_state = "start", "in_progress"
-            row = ProjectHistory(
-                project=project,
-                seq=seq,
-                transition=name,
-                from_state=prev,
-                to_state=to_state,
-                actor=user,
-                actor_name="基准",
-                actor_organization="基准",
-                actor_roles="基准",
-                opinion="意见",
-                created_at=at + datetime.timedelta(hours=seq),
-                prev_digest=digest,
-            )
-            row.digest = compute_digest(row)
-            row.save(force_insert=True)
-            prev, digest = to_state, row.digest
+                name = "start"
+            events.record(actor=user, action=name, project=project, from_state=prev, opinion="意见")
+            prev = project.state
     return project

@@ -168,20 +168,23 @@ def generate(
 ):
     import json
 
+    from django.conf import settings
     from django.contrib.auth.models import Group
     from django.db import connection, transaction
     from django.utils import timezone
 
     from accounts.models import Organization, User
-    from projects.history import compute_digest
     from projects.models import (
         BudgetLine,
         Disbursement,
         FundingPolicy,
+        HistoryHead,
         Invoice,
         Project,
+        ProjectCodeCounter,
         ProjectHistory,
     )
+    from projects.services.events import compute_digest
 
     rng = random.Random(seed)
     writer = Writer(connection, chunk)
@@ -254,7 +257,11 @@ def generate(
         history_id = writer.next_id(ProjectHistory)
         # About 70% of the projects reach a state with invoices (most past years are closed).
         per_project = max(1, round(invoices / max(1, projects * 0.7)))
-        codes: dict[int, int] = {}
+        codes: dict[int, int] = dict(ProjectCodeCounter.objects.values_list("year", "last_number"))
+        # One chain across the whole system (projects.services.events): continue from the head.
+        head = HistoryHead.objects.filter(pk=1).first()
+        gseq, gdigest = (head.global_seq, head.digest) if head else (0, "")
+        key_id = settings.HISTORY_HMAC_KEY_ID
         project_rows, line_rows, invoice_rows, disbursement_rows, history_rows = [], [], [], [], []
         for p in range(projects):
             pid = project_id + p
@@ -315,16 +322,27 @@ def generate(
                     )
             submitted = now - datetime.timedelta(days=(this_year - year) * 365 + 200)
             project_rows.append(
-                (pid, code, year, f"基准党员教育项目{pid}", "training", "", "self_planned")
+                (
+                    pid,
+                    code,
+                    codes[year],
+                    year,
+                    f"基准党员教育项目{pid}",
+                    "training",
+                    "",
+                    "self_planned",
+                )
                 + ("short", start, end, org, leaders[org], "简介", "目的", "内容", "计划")
                 + ("目标", 20, 3, grade, requested, approved, committed or Decimal("0.00"))
                 + (payable, boss if payable else None, settlement, loss)
                 + (submitted if state != "draft" else None, submitted.date(), False)
                 + (now if state == "closed" else None, now, now, state)
             )
-            prev, digest, at = "", "", submitted
-            for seq, name in enumerate(PATHS[state], start=1):
-                actor = {"submit": leaders[org], "settle": cashier}.get(name)
+            prev, at = "", submitted
+            for seq, name in enumerate(["create", *PATHS[state]], start=1):
+                actor = {"create": leaders[org], "submit": leaders[org], "settle": cashier}.get(
+                    name
+                )
                 if actor is None:
                     actor = (
                         reviewers[org]
@@ -336,13 +354,16 @@ def generate(
                         )
                         else boss
                     )
+                gseq += 1
                 row = ProjectHistory(
                     id=history_id + len(history_rows),
+                    global_seq=gseq,
                     project_id=pid,
                     seq=seq,
                     transition=name,
-                    from_state=prev or "draft",
-                    to_state=TARGETS[name],
+                    subject="",
+                    from_state=prev if name == "create" else prev or "draft",
+                    to_state=TARGETS.get(name, "draft"),
                     actor_id=actor,
                     actor_name="基准用户",
                     actor_organization="基准",
@@ -351,14 +372,16 @@ def generate(
                     opinion="同意",
                     data={},
                     created_at=at,
-                    prev_digest=digest,
+                    key_id=key_id,
+                    prev_digest=gdigest,
                 )
                 row.digest = compute_digest(row)
                 history_rows.append(
-                    (row.id, pid, seq, name, row.from_state, row.to_state, actor, "基准用户")
-                    + ("基准", "", "基准角色", "同意", json.dumps({}), at, digest, row.digest)
+                    (row.id, gseq, pid, seq, name, "", row.from_state, row.to_state, actor)
+                    + ("基准用户", "基准", "", "基准角色", "同意", json.dumps({}), at, key_id)
+                    + (gdigest, row.digest)
                 )
-                prev, digest = row.to_state, row.digest
+                prev, gdigest = row.to_state, row.digest
                 at = at + datetime.timedelta(days=rng.randrange(1, 12), hours=rng.randrange(24))
             if len(project_rows) >= chunk:
                 _flush_projects(writer, project_rows, line_rows, invoice_rows)
@@ -370,6 +393,9 @@ def generate(
                 disbursement_rows, history_rows = [], []
         _flush_projects(writer, project_rows, line_rows, invoice_rows)
         _flush_rest(writer, disbursement_rows, history_rows)
+        HistoryHead.objects.update_or_create(pk=1, defaults={"global_seq": gseq, "digest": gdigest})
+        for year, number in codes.items():
+            ProjectCodeCounter.objects.update_or_create(year=year, defaults={"last_number": number})
         writer.reset_sequences(
             [Organization, User, Project, BudgetLine, Invoice, Disbursement, ProjectHistory]
         )
@@ -397,10 +423,10 @@ def _written(writer, key) -> int:
 
 
 PROJECT_COLUMNS = [
-    "id", "code", "year", "title", "category", "allowed_use", "origin", "term", "start_date",
-    "end_date", "organization_id", "leader_id", "leader_profile", "purpose", "content", "plan",
-    "expected_outcome", "participants", "proposed_grade", "grade", "requested_amount",
-    "approved_amount", "committed_amount", "payable_limit", "payment_approved_by_id",
+    "id", "code", "number", "year", "title", "category", "allowed_use", "origin", "term",
+    "start_date", "end_date", "organization_id", "leader_id", "leader_profile", "purpose",
+    "content", "plan", "expected_outcome", "participants", "proposed_grade", "grade",
+    "requested_amount", "approved_amount", "committed_amount", "payable_limit", "payment_approved_by_id",
     "settlement_amount", "loss_amount", "submitted_at", "first_review_deadline",
     "is_commended", "closed_at", "created_at", "updated_at", "state",
 ]  # fmt: skip
@@ -420,9 +446,10 @@ DISBURSEMENT_COLUMNS = [
     "approved_by_id", "paid_by_id", "reverses_id", "note", "created_at",
 ]  # fmt: skip
 HISTORY_COLUMNS = [
-    "id", "project_id", "seq", "transition", "from_state", "to_state", "actor_id",
+    "id", "global_seq", "project_id", "seq", "transition", "subject", "from_state", "to_state",
+    "actor_id",
     "actor_name", "actor_organization", "actor_title", "actor_roles", "opinion", "data",
-    "created_at", "prev_digest", "digest",
+    "created_at", "key_id", "prev_digest", "digest",
 ]  # fmt: skip
 
 

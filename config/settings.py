@@ -23,6 +23,10 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Key for the history chain's HMAC (DESIGN.md §6 verify_history). It lives outside the
 # database so that write access to the database alone cannot re-forge the chain.
 HISTORY_HMAC_KEY = env.str("HISTORY_HMAC_KEY", default="dev-only-history-key")
+# The current key's id, stored on every row, and earlier keys by id ("k1=…,k2=…"), so that
+# the key can be rotated without breaking the rows signed before.
+HISTORY_HMAC_KEY_ID = env.str("HISTORY_HMAC_KEY_ID", default="k1")
+HISTORY_HMAC_OLD_KEYS = env.dict("HISTORY_HMAC_OLD_KEYS", default={})
 
 INSTALLED_APPS = [
     "config.apps.SiteAdminConfig",

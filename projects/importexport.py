@@ -497,9 +497,7 @@ class ProjectResource(SafeResource):
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
         if not instance.code and instance.year:
-            from projects.services import next_project_code
-
-            instance.code = next_project_code(instance.year)
+            instance.code = "(导入时分配)"
         for message in historical_project_errors(instance):
             errors.setdefault("__all__", []).append(message)
         if errors:
@@ -579,10 +577,18 @@ def historical_project_create(project: Project, *, actor, source: str | None = N
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        if not project.code:
-            from projects.services import next_project_code
+        from projects.services.projects import (
+            project_code,
+            project_number_reserve,
+            project_number_take,
+        )
 
-            project.code = next_project_code(project.year)
+        if not project.code or project.code == "(导入时分配)":
+            project.number = project_number_take(project.year)
+            project.code = project_code(project.year, project.number)
+        else:
+            project.number = int(project.code.split("-")[1])
+            project_number_reserve(project.year, project.number)
         project.requested_amount = project.requested_amount or ZERO
         project.committed_amount = (
             project.settlement_amount or ZERO if project.state == State.CLOSED else ZERO
@@ -591,12 +597,12 @@ def historical_project_create(project: Project, *, actor, source: str | None = N
             project.closed_at = timezone.now()
         project.save(force_insert=True)
         locked = Project.objects.select_for_update().get(pk=project.pk)
-        from projects.services import append_history
+        from projects.services import events
 
-        append_history(
-            locked,
+        events.record(
+            project=locked,
             actor=actor,
-            transition="import",
+            action="import",
             from_state="",
             opinion=f"从往年台账导入{f'({source})' if source else ''}",
             data={

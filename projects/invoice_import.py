@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 from io import BytesIO
 
 from django.db import IntegrityError, transaction
@@ -21,7 +22,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from projects import permissions as perm
 from projects.models import BudgetLine, Project
 from projects.models.money import Invoice
-from projects.services import WorkflowError
+from projects.services import WorkflowError, events
 from projects.settlement import (
     _lock,
     duplicate_messages,
@@ -220,6 +221,17 @@ def invoice_import(project: Project, rows_or_file, *, actor, dry_run: bool) -> I
             Invoice.objects.bulk_create(
                 [Invoice(project=locked, created_by=actor, **row.values) for row in rows],
                 batch_size=BATCH,
+            )
+            events.record(
+                project=locked,
+                actor=actor,
+                action="invoice_import",
+                subject=f"发票导入:{len(rows)}张",
+                data={
+                    "count": len(rows),
+                    "total": str(sum((row.values["total"] for row in rows), start=Decimal(0))),
+                    "identities": [row.values["identity"] for row in rows][:1000],
+                },
             )
     except IntegrityError:
         # Another import or entry claimed some of these invoices meanwhile: say which.

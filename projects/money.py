@@ -4,6 +4,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# The largest amount a money column holds (14 digits, 2 places).
+MAX_AMOUNT = Decimal("999999999999.99")
 
 
 def to_money(value) -> Decimal:

@@ -1,4 +1,4 @@
-"""Mail sent after a transition commits (registered in services.AFTER_COMMIT).
+"""Mail sent after a transition commits (services.transitions schedules it on commit).
 
 The message goes to the people who act next (DESIGN.md §3): the org reviewers when an
 application arrives for first review, the leadership group for re-review, the leader when
@@ -11,11 +11,11 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
 from projects.models import ProjectHistory, State
-from projects.services import AFTER_COMMIT
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def notify_next_actors(history: ProjectHistory) -> None:
     subject = f"[党费项目] {project.code} {project.title}:{history.get_to_state_display()}"
     body = (
         f"项目 {project.code}《{project.title}》({project.organization})\n"
-        f"{history.actor_name} 于 {history.created_at:%Y-%m-%d %H:%M} 办理:"
+        f"{history.actor_name} 于 {timezone.localtime(history.created_at):%Y-%m-%d %H:%M} 办理:"
         f"{history.get_from_state_display() or '—'} → {history.get_to_state_display()}\n"
     )
     if history.opinion:
@@ -76,6 +76,3 @@ def notify_next_actors(history: ProjectHistory) -> None:
         send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in to])
     except Exception:  # mail must never turn a committed decision into an error page
         log.exception("通知邮件发送失败:项目 %s 历史 #%s", project.code, history.seq)
-
-
-AFTER_COMMIT.append(notify_next_actors)

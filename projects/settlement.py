@@ -26,13 +26,10 @@ from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from projects import permissions as perm
-from projects import services
 from projects.models import BudgetLine, Project
 from projects.models.money import Disbursement, Invoice
-from projects.money import CENT, ZERO, format_cny, to_money
-from projects.services import WorkflowError
-
-MAX_AMOUNT = Decimal("999999999999.99")  # 14 digits, 2 places (MONEY)
+from projects.money import CENT, MAX_AMOUNT, ZERO, format_cny, to_money
+from projects.services import WorkflowError, events
 
 # --- normalisation ------------------------------------------------------------------------
 
@@ -266,9 +263,17 @@ def invoice_add(project: Project, *, actor, **data) -> Invoice:
             duplicate = duplicate_messages([clean.identity], actor=actor)
             if duplicate:
                 raise WorkflowError(duplicate[clean.identity])
-            return Invoice.objects.create(
+            invoice = Invoice.objects.create(
                 project=locked, created_by=actor, scan=data.get("scan"), **clean.values
             )
+            events.record(
+                project=locked,
+                actor=actor,
+                action="invoice_add",
+                subject=f"发票:{invoice.identity}",
+                data={"invoice": invoice.pk, "after": invoice_values(invoice)},
+            )
+            return invoice
     except IntegrityError as exc:
         raise _claim_conflict(exc) from exc
 
@@ -291,14 +296,42 @@ def invoice_update(invoice: Invoice, *, actor, **data) -> Invoice:
             duplicate = duplicate_messages([clean.identity], actor=actor, exclude_pk=current.pk)
             if duplicate:
                 raise WorkflowError(duplicate[clean.identity])
+            before = invoice_values(current)
             for name, value in clean.values.items():
                 setattr(current, name, value)
             if "scan" in data:
                 current.scan = data["scan"]
             current.save()
+            events.record(
+                project=locked,
+                actor=actor,
+                action="invoice_update",
+                subject=f"发票:{current.identity}",
+                data={"invoice": current.pk, "before": before, "after": invoice_values(current)},
+            )
             return current
     except IntegrityError as exc:
         raise _claim_conflict(exc) from exc
+
+
+INVOICE_EVENT_FIELDS = (
+    "kind",
+    "code",
+    "number",
+    "issue_date",
+    "seller_name",
+    "seller_tax_id",
+    "buyer_name",
+    "amount",
+    "tax",
+    "total",
+    "budget_line_id",
+)
+
+
+def invoice_values(invoice: Invoice) -> dict:
+    """What an invoice event records of the invoice (before → after)."""
+    return {name: getattr(invoice, name) for name in INVOICE_EVENT_FIELDS}
 
 
 def invoice_check(invoice: Invoice, *, actor, qualified: bool, reason: str = "") -> Invoice:
@@ -315,6 +348,7 @@ def invoice_check(invoice: Invoice, *, actor, qualified: bool, reason: str = "")
                 f"项目当前状态为“{locked.get_state_display()}”或您不是财政科人员,不能审核发票。"
             )
         current = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        before = current.check_status
         current.check_status = (
             Invoice.CheckStatus.QUALIFIED if qualified else Invoice.CheckStatus.UNQUALIFIED
         )
@@ -322,6 +356,17 @@ def invoice_check(invoice: Invoice, *, actor, qualified: bool, reason: str = "")
         current.checked_by = actor
         current.checked_at = timezone.now()
         current.save(update_fields=["check_status", "check_reason", "checked_by", "checked_at"])
+        events.record(
+            project=locked,
+            actor=actor,
+            action="invoice_check",
+            subject=f"发票:{current.identity}",
+            opinion=current.check_reason,
+            data={
+                "invoice": current.pk,
+                "check_status": {"before": before, "after": current.check_status},
+            },
+        )
         return current
 
 
@@ -441,9 +486,20 @@ def final_accounts_save(project: Project, *, actor, actual_amounts: dict) -> Fin
                 errors.extend(exc.messages)
         if errors:
             raise WorkflowError(errors)
+        changes = {}
         for line, amount in amounts.items():
+            changes[str(line.pk)] = {
+                "before": None if line.actual_amount is None else str(line.actual_amount),
+                "after": str(amount),
+            }
             line.actual_amount = amount
             line.save(update_fields=["actual_amount"])
+        events.record(
+            project=locked,
+            actor=actor,
+            action="final_accounts_save",
+            data={"actual_amounts": changes},
+        )
     return final_accounts(locked)
 
 
@@ -498,7 +554,7 @@ def _payment_details(decision: dict) -> dict:
     return values
 
 
-def record_settlement_disbursement(project: Project, actor, decision: dict, history) -> None:
+def record_settlement_disbursement(project: Project, actor, decision: dict) -> None:
     """settle's side record: the payment of the settlement amount, in the same transaction."""
     if (project.settlement_amount or ZERO) <= 0:
         return  # every invoice unqualified: nothing to pay, the loss is the organisation's
@@ -513,10 +569,7 @@ def record_settlement_disbursement(project: Project, actor, decision: dict, hist
     )
 
 
-services.SIDE_EFFECTS.setdefault("settle", []).append(record_settlement_disbursement)
-
-
-def save_final_accounts_from_decision(project: Project, actor, decision: dict) -> None:
+def save_final_accounts(project: Project, actor, decision: dict) -> None:
     """request_settlement's form carries the final accounts; they must exist before its guard
     (has_final_accounts) is checked, so they are written first, in the same transaction."""
     amounts = decision.pop("actual_amounts", None)
@@ -524,15 +577,11 @@ def save_final_accounts_from_decision(project: Project, actor, decision: dict) -
         final_accounts_save(project, actor=actor, actual_amounts=amounts)
 
 
-services.PREPARE.setdefault("request_settlement", []).append(save_final_accounts_from_decision)
-
-
 def _money_history(project: Project, *, actor, name: str, opinion: str, row: Disbursement):
-    services.append_history(
-        project,
+    events.record(
+        project=project,
         actor=actor,
-        transition=name,
-        from_state=project.state,
+        action=name,
         opinion=opinion,
         data={
             "voucher_number": row.voucher_number,

@@ -47,7 +47,7 @@ from projects.models import (
 )
 from projects.models.choices import RUNNING_STATES
 from projects.money import to_money
-from projects.services import WorkflowError, append_history
+from projects.services import WorkflowError, events
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -429,11 +429,10 @@ def change_request_approve(*, change: ChangeRequest, actor, opinion: str) -> Cha
             before, after = _apply_change(project, change)
             project.save()
             change.save()
-            append_history(
-                project,
+            events.record(
+                project=project,
                 actor=actor,
-                transition="change_request",
-                from_state=project.state,
+                action="change_request",
                 opinion=change.decision_opinion,
                 data={
                     "change_request": change.pk,

@@ -77,7 +77,8 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Project
 
-    code = factory.Sequence(lambda n: f"{timezone.localdate().year}-{n + 1:04d}")
+    number = factory.Sequence(lambda n: n + 1)
+    code = factory.LazyAttribute(lambda o: f"{o.year}-{o.number:04d}")
     year = factory.LazyFunction(lambda: timezone.localdate().year)
     title = factory.Sequence(lambda n: f"党员学习教育项目{n}")
     category = "training"

@@ -23,7 +23,7 @@ from accounts.models import Organization, User
 from accounts.roles import Role, has_role, sees_everything
 from projects import permissions as perm
 from projects import services
-from projects.admin.base import PROJECT_INLINES, ProjectRecordInline, is_archived
+from projects.admin.base import PROJECT_INLINES, ProjectRecordInline
 from projects.admin.importexport import ProjectImportExportMixin
 from projects.admin.running import MissingMonthlyReportFilter
 from projects.dashboard import Panel, panel
@@ -38,7 +38,8 @@ from projects.models import (
     State,
 )
 from projects.models.choices import EDITABLE_STATES
-from projects.money import format_cny, to_money
+from projects.money import MAX_AMOUNT, format_cny, to_money
+from projects.services import policy as policy_service
 
 # The application form in the order of the regulation's 附表 (三(二)1).
 APPLICATION_FIELDSETS = [
@@ -197,8 +198,30 @@ class BudgetLineForm(forms.ModelForm):
         quantity, unit_price = cleaned.get("quantity"), cleaned.get("unit_price")
         if quantity is not None and unit_price is not None:
             # The amount is never typed: it is quantity × unit price, so it cannot disagree.
-            self.instance.amount = to_money(quantity * unit_price)
+            amount = to_money(quantity * unit_price)
+            if amount > MAX_AMOUNT:
+                raise forms.ValidationError(
+                    f"金额(数量×单价)超过系统可记录的最大金额 {format_cny(MAX_AMOUNT)}。"
+                )
+            self.instance.amount = amount
         return cleaned
+
+
+class BudgetLineFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        total = sum(
+            (
+                form.instance.amount or 0
+                for form in self.forms
+                if form.cleaned_data and not form.cleaned_data.get("DELETE")
+            ),
+            start=to_money(0),
+        )
+        if total > MAX_AMOUNT:
+            raise forms.ValidationError(
+                f"预算合计超过系统可记录的最大金额 {format_cny(MAX_AMOUNT)}。"
+            )
 
 
 @admin.display(description="金额")
@@ -211,6 +234,7 @@ class BudgetLineInline(ProjectRecordInline, admin.TabularInline):
 
     model = BudgetLine
     form = BudgetLineForm
+    formset = BudgetLineFormSet
     fields = ["item", "description", "quantity", "unit_price", budget_amount]
     readonly_fields = [budget_amount]
     extra = 0
@@ -304,8 +328,12 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
         return perm.may_create_project(request.user) and super().has_add_permission(request)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        # 归档: a closed project is read-only for everyone, superusers included (§5).
-        return not is_archived(obj) and super().has_change_permission(request, obj)
+        # The application changes only in draft/returned, by its leader or org reviewer
+        # (§5); in every other state the page is read-only for everyone, superusers
+        # included, and has no Save button: decisions are made by the transition buttons.
+        if obj is not None and not perm.may_edit_application(obj, request.user):
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Nothing is deleted: a draft is withdrawn, and the history keeps the rest.
@@ -356,9 +384,28 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
     def get_changeform_initial_data(self, request):
         return {"leader": request.user.pk, **super().get_changeform_initial_data(request)}
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The admin runs the whole save in one transaction: a refusal from the services
+        # (the state moved on since the form was drawn) rolls back everything it wrote.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.WorkflowError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            if object_id:
+                return redirect("admin:projects_project_change", object_id)
+            return redirect("admin:projects_project_changelist")
+
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            # Under the project's lock, re-checking state and permission, and writing only
+            # the application's own fields: never the state or money it does not show.
+            services.application_update(
+                obj,
+                actor=request.user,
+                values={name: form.cleaned_data[name] for name in form.changed_data},
+            )
+            return None
         # New applications get their code through the one allocator (2026-0012).
         fields = {
             name: value
@@ -379,7 +426,18 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        services.refresh_requested_amount(form.instance)
+        services.application_saved(
+            form.instance, actor=request.user, changed=list(form.changed_data)
+        )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # After saving a new application the applicant lands on its page (next: 提交).
+        messages.success(request, f"申请已保存为草稿:{obj.code} {obj.title}。")
+        return redirect("admin:projects_project_change", obj.pk)
+
+    def response_change(self, request, obj):
+        messages.success(request, f"申请书已保存:{obj.code} {obj.title}。")
+        return redirect("admin:projects_project_change", obj.pk)
 
     def get_inlines(self, request, obj):
         # A new application has only its budget; the records of a running project
@@ -495,13 +553,97 @@ def prohibited_budget_lines(project) -> list[dict]:
     return flagged
 
 
+class FundingPolicyForm(forms.ModelForm):
+    class Meta:
+        model = FundingPolicy
+        fields = ["year", "pool_total", "grade1_cap", "grade2_cap", "grade3_cap", "note"]
+
+    def clean(self):
+        cleaned = super().clean()
+        year = cleaned.get("year") or self.instance.year
+        if year and not self.errors:
+            for message in policy_service.policy_errors(year, cleaned):
+                self.add_error(None, message)
+        return cleaned
+
+
 @admin.register(FundingPolicy)
 class FundingPolicyAdmin(admin.ModelAdmin):
-    list_display = ["year", "pool_total_cny", "grade1_cap", "grade2_cap", "grade3_cap"]
+    """年度经费政策: changed only through the policy service (under the pool's lock, as an
+    event), never deleted; the page shows what the pool already holds."""
+
+    form = FundingPolicyForm
+    list_display = [
+        "year",
+        "pool_total_cny",
+        "grade1_cap_cny",
+        "grade2_cap_cny",
+        "grade3_cap_cny",
+        "committed_cny",
+        "disbursed_cny",
+        "remaining_cny",
+    ]
+    readonly_fields = ["committed_cny", "disbursed_cny", "remaining_cny"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The year of an existing policy never changes: approvals were made under it.
+        return [*self.readonly_fields, "year"] if obj else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # 财政部·国家档案局令第79号: nothing financial is ever deleted
 
     @admin.display(description="年度经费总额")
     def pool_total_cny(self, obj) -> str:
         return format_cny(obj.pool_total)
+
+    @admin.display(description="一级项目上限")
+    def grade1_cap_cny(self, obj) -> str:
+        return format_cny(obj.grade1_cap)
+
+    @admin.display(description="二级项目上限")
+    def grade2_cap_cny(self, obj) -> str:
+        return format_cny(obj.grade2_cap)
+
+    @admin.display(description="三级项目上限")
+    def grade3_cap_cny(self, obj) -> str:
+        return format_cny(obj.grade3_cap)
+
+    def _figures(self, obj) -> dict:
+        if not obj or not obj.pk:
+            return {}
+        if not hasattr(obj, "_figures"):
+            obj._figures = policy_service.policy_figures(obj.year)
+        return obj._figures
+
+    @admin.display(description="已核定占用")
+    def committed_cny(self, obj) -> str:
+        return format_cny(self._figures(obj).get("committed"))
+
+    @admin.display(description="已拨付")
+    def disbursed_cny(self, obj) -> str:
+        return format_cny(self._figures(obj).get("disbursed"))
+
+    @admin.display(description="剩余可核定")
+    def remaining_cny(self, obj) -> str:
+        figures = self._figures(obj)
+        return format_cny(obj.pool_total - figures["committed"]) if figures else "—"
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.WorkflowError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect(request.path)
+
+    def save_model(self, request, obj, form, change):
+        saved = policy_service.policy_save(
+            actor=request.user,
+            year=obj.year,
+            values={name: form.cleaned_data[name] for name in form.cleaned_data if name != "year"},
+        )
+        obj.pk = saved.pk
+        obj._state.adding = False
 
 
 @admin.register(ProhibitedItem)

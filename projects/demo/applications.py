@@ -93,7 +93,7 @@ def _draft(title, organization, applicant, grade, lines) -> Project:
             unit_price=Decimal(price),
             amount=amount,
         )
-    refresh_requested_amount(project)
+    refresh_requested_amount(project, actor=applicant)
     return project
 
 

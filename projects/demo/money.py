@@ -101,7 +101,7 @@ def _accepted(title, org, applicant, reviewer, leader, grade, lines) -> Project:
             unit_price=Decimal(amount),
             amount=Decimal(amount),
         )
-    refresh_requested_amount(project)
+    refresh_requested_amount(project, actor=applicant)
     total = sum(Decimal(amount) for _, _, amount in lines)
     project = apply_transition(project, "submit", actor=applicant)
     project = apply_transition(

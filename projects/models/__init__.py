@@ -17,9 +17,9 @@ from projects.models.project import (  # noqa: F401
     FundingPolicy,
     ProhibitedItem,
     Project,
-    ProjectHistory,
-    Review,
+    ProjectCodeCounter,
 )
+from projects.models.records import HistoryHead, ProjectHistory, Review  # noqa: F401
 from projects.models.running import (  # noqa: F401
     ChangeRequest,
     Document,

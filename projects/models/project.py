@@ -4,7 +4,7 @@
 → 验收 → 项目资金结算 → 基层党组织总结汇报 (归档)
 
 Each step is one @transition on Project. A transition only sets the fields its step decides;
-projects/services.py applies it (lock, permission, history, notifications).
+projects.services.transitions applies it (lock, permission, history, notifications).
 """
 
 import datetime
@@ -21,7 +21,6 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from accounts.scoping import ScopedQuerySet
 from projects import permissions as perm
 from projects.models.choices import (
-    CHECKLIST,
     AcceptanceConclusion,
     AllowedUse,
     BudgetItem,
@@ -89,6 +88,20 @@ class FundingPolicy(models.Model):
 
     def remaining(self, *, excluding=None) -> Decimal:
         return to_money(self.pool_total - self.committed(excluding=excluding))
+
+
+class ProjectCodeCounter(models.Model):
+    """The last project number given out in a year, taken under a row lock (2026-0012)."""
+
+    year = models.PositiveIntegerField("年度", primary_key=True)
+    last_number = models.PositiveIntegerField("已分配的最大序号", default=0)
+
+    class Meta:
+        verbose_name = "项目编号计数"
+        verbose_name_plural = "项目编号计数"
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
 
 
 class ProhibitedItem(models.Model):
@@ -190,6 +203,9 @@ def _require_opinion(opinion: str | None, what: str = "意见") -> str:
 class Project(FSMModelMixin, models.Model):
     code = models.CharField("项目编号", max_length=20, unique=True, editable=False)
     year = models.PositiveIntegerField("年度", db_index=True)
+    # The number part of the code: lists sort by (year, number), so 2026-10000 follows
+    # 2026-9999 (as text it would not).
+    number = models.PositiveIntegerField("序号", default=0, editable=False)
     title = models.CharField("项目名称", max_length=200)
     category = models.CharField("立项支持类型", max_length=20, choices=Category.choices)
     allowed_use = models.CharField(
@@ -273,18 +289,18 @@ class Project(FSMModelMixin, models.Model):
     class Meta:
         verbose_name = "党费项目"
         verbose_name_plural = "党费项目"
-        ordering = ["-year", "-code"]
+        ordering = ["-year", "-number"]
         permissions = [("import_project", "可以导入项目"), ("export_project", "可以导出项目")]
         indexes = [
             models.Index(fields=["organization", "state"], name="project_org_state"),
             models.Index(fields=["year", "state"], name="project_year_state"),
             # Issue 6 (city scale): the changelist's default order (-year, -code) and a
             # scoped user's list read the first page from an index instead of sorting a year.
-            models.Index(fields=["year", "code"], name="project_year_code"),
-            models.Index(fields=["organization", "year", "code"], name="project_org_year_code"),
+            models.Index(fields=["year", "number"], name="project_year_number"),
+            models.Index(fields=["organization", "year", "number"], name="project_org_year_number"),
             # The index page's to-do lists (state = X ORDER BY code LIMIT 20): without it the
             # planner walks the code index past every project in other states.
-            models.Index(fields=["state", "code"], name="project_state_code"),
+            models.Index(fields=["state", "year", "number"], name="project_state_number"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -319,10 +335,6 @@ class Project(FSMModelMixin, models.Model):
             raise ValidationError({"allowed_use": "自行策划的项目须选择党费使用范围。"})
 
     # --- derived values -----------------------------------------------------------------
-
-    @property
-    def is_closed(self) -> bool:
-        return self.state == State.CLOSED
 
     @property
     def is_overdue_first_review(self) -> bool:
@@ -662,89 +674,9 @@ class BudgetLine(models.Model):
             if self.amount is None:
                 self.amount = expected
             elif to_money(self.amount) != expected:
-                raise ValidationError({"amount": f"金额应等于数量×单价({format_cny(expected)})。"})
+                # Not tied to `amount`: the budget form has no such field (it is computed).
+                raise ValidationError(f"金额应等于数量×单价({format_cny(expected)})。")
 
     def prohibited_keywords(self, keywords) -> list[str]:
         text = f"{self.description}"
         return [word for word in keywords if word in text]
-
-
-class Review(models.Model):
-    """A signed review decision (DA/T 95: name, organisation, title, role, time, opinion)."""
-
-    project = models.ForeignKey(
-        Project, on_delete=models.PROTECT, related_name="reviews", verbose_name="项目"
-    )
-    kind = models.CharField("审核类型", max_length=20, choices=ReviewKind.choices)
-    decision = models.CharField("决定", max_length=20, choices=Decision.choices)
-    conclusion = models.CharField(
-        "验收结论", max_length=20, choices=AcceptanceConclusion.choices, blank=True
-    )
-    opinion = models.TextField("意见")
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="审核人"
-    )
-    reviewer_name = models.CharField("签名", max_length=100)
-    reviewer_organization = models.CharField("所在组织", max_length=100)
-    reviewer_title = models.CharField("职务", max_length=60, blank=True)
-    reviewer_role = models.CharField("角色", max_length=60)
-    signed_at = models.DateTimeField("签署时间", default=timezone.now)
-    grade = models.PositiveSmallIntegerField(
-        "核定等级", choices=Grade.choices, null=True, blank=True
-    )
-    amount = models.DecimalField("核定/批准金额", **MONEY, null=True, blank=True)
-
-    objects = ProjectScopedQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = "审核记录"
-        verbose_name_plural = "审核记录"
-        ordering = ["signed_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.get_decision_display()} {self.reviewer_name}"
-
-
-for _name, _label in CHECKLIST:
-    Review.add_to_class(_name, models.BooleanField(_label, null=True, blank=True))
-
-
-class ProjectHistory(models.Model):
-    """One append-only row per applied transition, chained by a keyed hash (HMAC).
-
-    `digest` = HMAC(key, canonical content + previous row's digest). The key lives in the
-    environment (HISTORY_HMAC_KEY), not in the database: see projects/history.py.
-    """
-
-    project = models.ForeignKey(
-        Project, on_delete=models.PROTECT, related_name="history", verbose_name="项目"
-    )
-    seq = models.PositiveIntegerField("序号")
-    transition = models.CharField("操作", max_length=40)
-    from_state = models.CharField("原状态", max_length=20, choices=State.choices, blank=True)
-    to_state = models.CharField("新状态", max_length=20, choices=State.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="操作人"
-    )
-    actor_name = models.CharField("签名", max_length=100)
-    actor_organization = models.CharField("所在组织", max_length=100)
-    actor_title = models.CharField("职务", max_length=60, blank=True)
-    actor_roles = models.CharField("角色", max_length=200)
-    opinion = models.TextField("意见", blank=True)
-    data = models.JSONField("决定内容", default=dict, blank=True)
-    created_at = models.DateTimeField("时间")
-    prev_digest = models.CharField(max_length=64, blank=True)
-    digest = models.CharField(max_length=64)
-
-    objects = ProjectScopedQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = "项目历史"
-        verbose_name_plural = "项目历史"
-        ordering = ["project", "seq"]
-        constraints = [
-            models.UniqueConstraint(fields=["project", "seq"], name="history_seq_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.project_id}#{self.seq} {self.transition}"

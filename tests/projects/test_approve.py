@@ -50,7 +50,9 @@ def test_approve_records_grade_amount_and_commitment(reviewed, leader, policy):
     assert review.grade == 3 and review.amount == Decimal("2500.00")
     assert review.reviewer_title == "副书记"
     history = ProjectHistory.objects.filter(project=project).last()
-    assert history.data == {"grade": 3, "approved_amount": "2500.00"}
+    assert history.data["grade"] == 3 and history.data["approved_amount"] == "2500.00"
+    assert history.data["snapshot"]["approved_amount"] == "2500.00"
+    assert history.data["snapshot"]["state"] == "approved"
 
 
 def test_over_grade_cap_is_refused(reviewed, leader, policy):

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from projects.models import BudgetLine, Project, ProjectHistory, Review, State
-from projects.services import SIDE_EFFECTS, append_history, apply_transition
+from projects.services import apply_transition, events
+from projects.services import transitions as transitions_module
 from tests.factories import BudgetLineFactory, ProjectFactory
 from tests.projects.conftest import CHECKLIST_YES
 
@@ -182,10 +183,14 @@ def test_failure_inside_a_transition_rolls_everything_back(client, reviewed, lea
     # review and history were written leaves none of them behind.
     from django.core.exceptions import ValidationError
 
-    def explode(project, actor, decision, history):
+    real_record = events.record
+    before = ProjectHistory.objects.filter(project=reviewed).count()
+
+    def explode(**kwargs):
+        real_record(**kwargs)  # the event is written, then the step fails after it
         raise ValidationError("模拟的附带记录写入失败。")
 
-    monkeypatch.setitem(SIDE_EFFECTS, "approve", [explode])
+    monkeypatch.setattr(transitions_module.events, "record", explode)
     client.force_login(leader)
     data = {"expected_state": "leadership_review", "opinion": "同意", "grade": "3"}
     response = client.post(
@@ -197,7 +202,7 @@ def test_failure_inside_a_transition_rolls_everything_back(client, reviewed, lea
     assert reviewed.state == State.LEADERSHIP_REVIEW
     assert reviewed.approved_amount is None and reviewed.committed_amount == 0
     assert not Review.objects.filter(project=reviewed, kind="leadership").exists()
-    assert ProjectHistory.objects.filter(project=reviewed).count() == 2
+    assert ProjectHistory.objects.filter(project=reviewed).count() == before
 
 
 # --- the application form -----------------------------------------------------------------
@@ -370,7 +375,7 @@ def test_change_page_queries_constant(
 ):
     BudgetLineFactory.create_batch(lines, project=approved)
     for _ in range(lines):
-        append_history(approved, actor=leader, transition="note", from_state="approved")
+        events.record(project=approved, actor=leader, action="note")
     client.force_login(leader)
     with django_assert_max_num_queries(20):
         assert client.get(change_url(approved)).status_code == 200

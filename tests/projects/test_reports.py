@@ -31,6 +31,8 @@ def history(project, actor, *steps):
     prev = "draft"
     for seq, (name, to_state, day) in enumerate(steps, start=1):
         ProjectHistory.objects.create(
+            global_seq=ProjectHistory.objects.count() + 1,
+            key_id="test",
             project=project,
             seq=seq,
             transition=name,

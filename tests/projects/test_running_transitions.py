@@ -119,7 +119,7 @@ def test_close_grade4_directly_and_commend(grade4_accepted, leader):
         grade4_accepted, "close", actor=leader, opinion="归档", is_commended=True
     )
     assert project.state == State.CLOSED and project.is_commended and project.closed_at
-    assert ProjectHistory.objects.filter(project=project).last().data == {"is_commended": True}
+    assert ProjectHistory.objects.filter(project=project).last().data["is_commended"] is True
 
 
 @pytest.mark.parametrize("fixture", ["approved", "in_progress", "in_acceptance"])

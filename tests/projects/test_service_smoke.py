@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from projects.models import ProjectHistory, Review, State
+from projects.models import Project, ProjectHistory, Review, State
 from projects.services import WorkflowError, apply_transition
 
 pytestmark = pytest.mark.django_db
@@ -33,11 +33,26 @@ def test_wrong_role_is_refused_and_nothing_changes(draft, reviewer):
     assert not ProjectHistory.objects.exists()
 
 
-def test_project_codes_continue_past_9999(org_a, applicant):
-    from projects.services import next_project_code
-    from tests.factories import ProjectFactory
+def test_project_codes_continue_past_9999_and_sort_by_number(org_a, applicant):
+    from projects.models import ProjectCodeCounter
+    from projects.services import project_create
 
-    ProjectFactory(organization=org_a, leader=applicant, code="2031-9999", year=2031)
-    ProjectFactory(organization=org_a, leader=applicant, code="2031-10000", year=2031)
-    assert next_project_code(2031) == "2031-10001"
-    assert next_project_code(2032) == "2032-0001"
+    ProjectCodeCounter.objects.create(year=2031, last_number=9999)
+    first = project_create(
+        actor=applicant, organization=org_a, leader=applicant, year=2031, **MINIMAL
+    )
+    second = project_create(
+        actor=applicant, organization=org_a, leader=applicant, year=2032, **MINIMAL
+    )
+    assert (first.code, first.number) == ("2031-10000", 10000)
+    assert second.code == "2032-0001"
+    older = project_create(
+        actor=applicant, organization=org_a, leader=applicant, year=2031, **MINIMAL
+    )
+    # Lists sort by (year, number): 2031-10001 comes before 2031-10000 in the newest-first
+    # order, and both after 2031-9999 would as text.
+    codes = list(Project.objects.filter(year=2031).values_list("code", flat=True))
+    assert codes == [older.code, first.code] == ["2031-10001", "2031-10000"]
+
+
+MINIMAL = {"title": "编号测试", "category": "training", "proposed_grade": 3}
