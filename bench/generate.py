@@ -426,9 +426,9 @@ PROJECT_COLUMNS = [
     "id", "code", "number", "year", "title", "category", "allowed_use", "origin", "term",
     "start_date", "end_date", "organization_id", "leader_id", "leader_profile", "purpose",
     "content", "plan", "expected_outcome", "participants", "proposed_grade", "grade",
-    "requested_amount", "approved_amount", "committed_amount", "payable_limit", "payment_approved_by_id",
-    "settlement_amount", "loss_amount", "submitted_at", "first_review_deadline",
-    "is_commended", "closed_at", "created_at", "updated_at", "state",
+    "requested_amount", "approved_amount", "committed_amount", "payable_limit",
+    "payment_approved_by_id", "settlement_amount", "loss_amount", "submitted_at",
+    "first_review_deadline", "is_commended", "closed_at", "created_at", "updated_at", "state",
 ]  # fmt: skip
 LINE_COLUMNS = [
     "id", "project_id", "item", "description", "quantity", "unit_price", "amount",
