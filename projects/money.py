@@ -1,6 +1,10 @@
 """Money helpers: amounts are Decimal with 2 places, in CNY, never float (DESIGN.md §4)."""
 
+import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -73,3 +77,67 @@ def to_chinese_capital(amount) -> str:
         text += "零"
     text += _DIGITS[fen] + "分" if fen else "整"
     return f"人民币{sign}{text}"
+
+
+# --- the one parser of money input (forms, imports, services) --------------------------
+
+# Accepted: ASCII digits (full-width ones fold to ASCII), an optional ¥/￥ in front,
+# thousands separators in their places (1,000.00), at most two decimals. Refused: exponents
+# (1e3), signs (+100; a minus only where negatives are allowed), underscores (1_000), other
+# scripts' digits (١٢٣, which NFKC does not fold), and anything that would need rounding.
+_MONEY_RE = re.compile(r"(-?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?")
+
+
+def normalise_text(value) -> str:
+    """NFKC (full-width → half-width), all white space removed."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value or "")))
+
+
+def parse_money(
+    value,
+    label: str = "金额",
+    *,
+    allow_zero: bool = True,
+    allow_negative: bool = False,
+) -> Decimal:
+    """An amount with at most two decimals, as typed or as a cell holds it; never rounds.
+
+    Raises ValidationError with a Chinese message naming `label`.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationError(f"请填写{label}。")
+    if isinstance(value, bool):
+        raise ValidationError(f"{label}不是有效的金额。")
+    if isinstance(value, float):
+        # Spreadsheet cells arrive as binary floats: their shortest repr is the typed value.
+        value = repr(value)
+    if isinstance(value, int):
+        value = str(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValidationError(f"{label}不是有效的金额。")
+        text = format(value, "f")
+    else:
+        text = normalise_text(value)
+        for symbol in ("¥", "￥"):
+            text = text.removeprefix(symbol)
+    match = _MONEY_RE.fullmatch(text)
+    if match is None:
+        decimals = re.fullmatch(r"-?[0-9]+\.([0-9]{3,})", text)
+        if decimals and set(decimals.group(1)[2:]) <= {"0"}:
+            match = re.fullmatch(r"(-?)([0-9]+)\.([0-9]{2})0+", text)
+        if match is None:
+            if decimals:
+                raise ValidationError(f"{label}最多保留两位小数(“{value}”),请勿多填。")
+            raise ValidationError(
+                f"{label}“{value}”不是有效的金额,请只填数字,例如 1234.50 或 1,234.50。"
+            )
+    sign, whole, cents = match.groups()
+    amount = Decimal(f"{sign}{whole.replace(',', '')}.{cents or '0'}").quantize(CENT)
+    if amount < 0 and not allow_negative:
+        raise ValidationError(f"{label}不能为负数。")
+    if amount == 0 and not allow_zero:
+        raise ValidationError(f"{label}必须大于 0。")
+    if abs(amount) > MAX_AMOUNT:
+        raise ValidationError(f"{label}超过系统可记录的最大金额 {format_cny(MAX_AMOUNT)}。")
+    return amount

@@ -12,11 +12,9 @@ holds at every moment, on PostgreSQL too.
 
 from __future__ import annotations
 
-import datetime
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -26,17 +24,21 @@ from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from projects import permissions as perm
+from projects.dates import parse_date  # noqa: F401 (re-exported for the money views)
 from projects.models import BudgetLine, Project
 from projects.models.money import Disbursement, Invoice
-from projects.money import CENT, MAX_AMOUNT, ZERO, format_cny, to_money
+from projects.money import (  # noqa: F401
+    CENT,
+    MAX_AMOUNT,
+    ZERO,
+    format_cny,
+    normalise_text,
+    parse_money,
+    to_money,
+)
 from projects.services import WorkflowError, events
 
 # --- normalisation ------------------------------------------------------------------------
-
-
-def normalise_text(value) -> str:
-    """Full-width → half-width (NFKC: （）→(), ０→0, full-width space → space), no spaces."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", "" if value is None else str(value)))
 
 
 def invoice_identity(code: str, number: str) -> str:
@@ -50,50 +52,6 @@ def buyer_matches(buyer_name: str, organization_name: str) -> bool:
 
 
 # --- parsing single values (forms and imports share them) ---------------------------------
-
-
-def parse_money(value, label: str, *, allow_zero: bool = True) -> Decimal:
-    """A non-negative amount with at most two decimals; never rounds silently."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValidationError(f"{label}不能为空。")
-    if isinstance(value, bool):
-        raise ValidationError(f"{label}不是有效的金额。")
-    if isinstance(value, float):
-        # Spreadsheet cells arrive as binary floats: their shortest repr is the typed value.
-        value = repr(value)
-    text = normalise_text(value).replace(",", "").replace("¥", "").replace("￥", "")
-    try:
-        amount = Decimal(text)
-    except (InvalidOperation, ValueError):
-        raise ValidationError(f"{label}“{value}”不是有效的金额。") from None
-    if not amount.is_finite():
-        raise ValidationError(f"{label}“{value}”不是有效的金额。")
-    if amount != amount.quantize(CENT):
-        raise ValidationError(f"{label}最多保留两位小数(“{value}”)。")
-    if amount < 0 or (amount == 0 and not allow_zero):
-        raise ValidationError(f"{label}必须大于 0。" if not allow_zero else f"{label}不能为负数。")
-    if amount > MAX_AMOUNT:
-        raise ValidationError(f"{label}超出允许的范围。")
-    return amount.quantize(CENT)
-
-
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
-
-
-def parse_date(value, label: str) -> datetime.date:
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    text = normalise_text(value)
-    if not text:
-        raise ValidationError(f"{label}不能为空。")
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValidationError(f"{label}“{value}”不是有效的日期(例如 2026-03-01)。")
 
 
 # --- invoice validation (DESIGN.md §4) ------------------------------------------------------
