@@ -1,0 +1,185 @@
+"""QR codes found in an image (a photo or scan) or in the pages of a PDF.
+
+zxing-cpp decodes (no system library); pypdfium2 renders PDF pages (permissive licence;
+PyMuPDF is AGPL and is not used); Pillow opens images.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+
+import pypdfium2 as pdfium
+import zxingcpp
+from django.core.exceptions import ValidationError
+from PIL import Image, UnidentifiedImageError
+
+from projects.capture.compare import merge_readings
+from projects.capture.payload import looks_like_payload, parse_payload
+from projects.capture.tagged import invoice_from_labelled
+from projects.capture.values import clean_name, clean_tax_id, clean_text
+
+MAX_IMAGE_PIXELS = 60_000_000  # a 600 dpi A4 scan is 35 Mpx
+MAX_PDF_PAGES = 50
+RENDER_DPI = 200
+RETRY_DPI = 400  # a small or blurred QR that 200 dpi missed
+MAX_RENDER_PIXELS = 60_000_000
+IMAGE_FORMATS = ("PNG", "JPEG")
+
+
+def decode_qr_texts(image) -> list[str]:
+    """Every QR code's text in the image (PIL image), in reading order, duplicates removed."""
+    results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    texts = []
+    for result in results:
+        if result.text and result.text not in texts:
+            texts.append(result.text)
+    return texts
+
+
+def invoices_from_qr_texts(texts: list[str], *, source: str, where: str) -> list[dict]:
+    payloads = [text for text in texts if looks_like_payload(text)]
+    if not texts:
+        raise ValidationError(f"{where}中没有找到二维码,请上传清晰的发票{where}或手工录入。")
+    if not payloads:
+        shown = clean_text(texts[0])[:40]
+        raise ValidationError(
+            f"{where}中的二维码不是发票二维码(内容为“{shown}”)。", code="not_invoice"
+        )
+    return [parse_payload(text, source=source) for text in payloads]
+
+
+def open_image(content: bytes) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(content), formats=IMAGE_FORMATS)
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise ValidationError("图片尺寸过大,请缩小后再上传。", code="hostile")
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError("图片尺寸过大,请缩小后再上传。", code="hostile") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError("图片已损坏或不是 PNG/JPG 格式,无法读取。") from None
+    return image.convert("L")
+
+
+def read_image(content: bytes, *, source: str = "image") -> list[dict]:
+    return invoices_from_qr_texts(decode_qr_texts(open_image(content)), source=source, where="图片")
+
+
+# --- PDF ---------------------------------------------------------------------------------------
+
+
+def open_pdf(content: bytes) -> pdfium.PdfDocument:
+    if b"%PDF-" not in content[:1024]:
+        raise ValidationError("文件不是 PDF 格式(可能是改了扩展名的其他文件),无法读取。")
+    try:
+        document = pdfium.PdfDocument(content)
+    except pdfium.PdfiumError as error:
+        if "password" in str(error).lower():
+            raise ValidationError("PDF 文件已加密,无法读取。") from None
+        raise ValidationError("PDF 文件已损坏,无法读取。") from None
+    if len(document) == 0:
+        raise ValidationError("PDF 文件没有页面。")
+    if len(document) > MAX_PDF_PAGES:
+        raise ValidationError(f"PDF 页数过多(超过 {MAX_PDF_PAGES} 页),请拆分后上传。")
+    return document
+
+
+def render_page(page, dpi: int):
+    width, height = page.get_size()
+    scale = dpi / 72
+    if width * height * scale * scale > MAX_RENDER_PIXELS:
+        scale = (MAX_RENDER_PIXELS / (width * height)) ** 0.5
+    return page.render(scale=scale, grayscale=True).to_pil()
+
+
+def page_text(page) -> str:
+    textpage = page.get_textpage()
+    try:
+        return textpage.get_text_range()
+    finally:
+        textpage.close()
+
+
+def _page_qr_texts(page) -> list[str]:
+    texts = decode_qr_texts(render_page(page, RENDER_DPI))
+    if not any(looks_like_payload(text) for text in texts):
+        texts += [t for t in decode_qr_texts(render_page(page, RETRY_DPI)) if t not in texts]
+    return texts
+
+
+def read_pdf(content: bytes, *, source: str = "pdf") -> list[dict]:
+    """One invoice per invoice QR; the page's text completes it (seller, buyer, amounts) and
+    must agree with it."""
+    document = open_pdf(content)
+    try:
+        found: list[dict] = []
+        all_texts: list[str] = []
+        for index in range(len(document)):
+            page = document[index]
+            texts = _page_qr_texts(page)
+            all_texts += texts
+            payloads = [text for text in texts if looks_like_payload(text)]
+            if not payloads:
+                continue
+            page_invoices = [parse_payload(text, source=source) for text in payloads]
+            if len(page_invoices) == 1:  # the text of a page with several invoices is ambiguous
+                printed = invoice_from_pdf_text(page_text(page), source=source)
+                page_invoices[0] = merge_readings(
+                    page_invoices[0], printed, a_label="PDF 的二维码", b_label="PDF 的文字"
+                )
+            found += page_invoices
+        if not found:
+            invoices_from_qr_texts(all_texts, source=source, where="PDF")  # raises, in Chinese
+        return found
+    finally:
+        document.close()
+
+
+# Labelled lines of a PDF invoice. The first two unlabelled 名称/纳税人识别号 pairs of the
+# standard layout are the buyer (left or upper block) then the seller.
+_LABELLED = {
+    "buyer_name": r"购买方名称",
+    "buyer_tax_id": r"购买方(?:统一社会信用代码/)?纳税人识别号",
+    "seller_name": r"销售方名称",
+    "seller_tax_id": r"销售方(?:统一社会信用代码/)?纳税人识别号",
+}
+_NAME = r"[::][ \t]*(\S.*?)[ \t]*(?=[ \t]{2,}|$|[ \t]\S*?[::])"
+_TAX_ID = r"[::]\s*([0-9A-Z]{15,20})"
+_MONEY = r"[¥]?\s*(-?[0-9][0-9,]*(?:\.[0-9]{1,2})?)"
+
+
+def _search(pattern: str, text: str) -> str:
+    match = re.search(pattern, text, re.MULTILINE)
+    return match.group(1) if match else ""
+
+
+def invoice_from_pdf_text(raw: str, *, source: str) -> dict:
+    text = clean_text(raw).replace("\r\n", "\n").replace("\r", "\n")
+    found = {}
+    for field, label in _LABELLED.items():
+        found[field] = _search(label + (_TAX_ID if field.endswith("tax_id") else _NAME), text)
+    names = re.findall(r"(?<![方])名称" + _NAME, text, re.MULTILINE)
+    tax_ids = re.findall(
+        r"(?<![方])(?:统一社会信用代码/)?纳税人识别号" + _TAX_ID, text, re.MULTILINE
+    )
+    for index, side in enumerate(("buyer", "seller")):
+        if not found[f"{side}_name"] and len(names) > index:
+            found[f"{side}_name"] = names[index]
+        if not found[f"{side}_tax_id"] and len(tax_ids) > index:
+            found[f"{side}_tax_id"] = tax_ids[index]
+    found["total"] = _search(r"价税合计[^\n¥0-9-]*?\(小写\)\s*" + _MONEY, text) or _search(
+        r"价税合计[^\n¥0-9-]*" + _MONEY, text
+    )
+    combined = re.search(r"(?m)^\s*合\s*计\s*" + _MONEY + r"\s+" + _MONEY, text)
+    if combined:
+        found["amount"], found["tax"] = combined.group(1), combined.group(2)
+    found["amount"] = found.get("amount") or _search(r"(?m)^\s*金额[::]\s*" + _MONEY, text)
+    found["tax"] = found.get("tax") or _search(r"(?m)^\s*税额[::]\s*" + _MONEY, text)
+    found = {key: clean_name(value) for key, value in found.items()}
+    found["buyer_tax_id"] = clean_tax_id(found["buyer_tax_id"], "PDF 中的购买方纳税人识别号")
+    found["seller_tax_id"] = clean_tax_id(found["seller_tax_id"], "PDF 中的销售方纳税人识别号")
+    return invoice_from_labelled(found, source=source, where="PDF 的文字")
