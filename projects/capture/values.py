@@ -12,9 +12,9 @@ import re
 import unicodedata
 from decimal import Decimal
 
-CENT = Decimal("0.01")
-
 from django.core.exceptions import ValidationError
+
+CENT = Decimal("0.01")
 
 # re.ASCII: only 0-9 count as digits (Arabic-Indic or other Unicode digits are refused).
 _AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]{1,2})?", re.ASCII)
