@@ -44,9 +44,10 @@ def parse_xml(content: bytes, what: str = "XML 文件") -> Element:
         ) from None
     except (ParseError, ValueError):
         raise ValidationError(f"{what}格式有误,无法读取。") from None
-    for element in root.iter():
-        if isinstance(element.tag, str) and "}" in element.tag:
-            element.tag = element.tag.rsplit("}", 1)[1]
+    if b"xmlns" in content or b"\x00" in content:  # namespaced (or UTF-16): drop the URIs
+        for element in root.iter():
+            if isinstance(element.tag, str) and "}" in element.tag:
+                element.tag = element.tag.rsplit("}", 1)[1]
     return root
 
 
