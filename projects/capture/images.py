@@ -21,7 +21,7 @@ from projects.capture.tagged import invoice_from_labelled
 from projects.capture.values import clean_name, clean_tax_id, clean_text
 
 MAX_IMAGE_PIXELS = 60_000_000  # a 600 dpi A4 scan is 35 Mpx
-MAX_PDF_PAGES = 50
+MAX_PDF_PAGES = 20  # an invoice with its 销货清单; a page without a QR costs ~0.3 s
 RENDER_DPI = 200
 RETRY_DPI = 400  # a small or blurred QR that 200 dpi missed
 MAX_RENDER_PIXELS = 60_000_000
@@ -37,26 +37,30 @@ def _decode(image) -> list[str]:
     return texts
 
 
-def decode_qr_texts(image) -> list[str]:
+def decode_qr_texts(image, *, despeckle: bool = True) -> list[str]:
     """Every QR code's text in the image (PIL image, mode L), duplicates removed.
 
     A scan's speckles (even 1 % of flipped pixels) defeat the binariser; when nothing that
     looks like an invoice payload is found, a 3×3 median filter removes them and we look again.
     """
     texts = _decode(image)
-    if not any(looks_like_payload(text) for text in texts):
+    if despeckle and not any(looks_like_payload(text) for text in texts):
         texts += [t for t in _decode(image.filter(ImageFilter.MedianFilter(3))) if t not in texts]
     return texts
 
 
 def invoices_from_qr_texts(texts: list[str], *, source: str, where: str) -> list[dict]:
     payloads = [text for text in texts if looks_like_payload(text)]
+    pad = " " if where.isascii() else ""  # "PDF 中", "图片中"
     if not texts:
-        raise ValidationError(f"{where}中没有找到二维码,请上传清晰的发票{where}或手工录入。")
+        raise ValidationError(
+            f"{where}{pad}中没有找到二维码,请上传清晰的发票{pad}{where}{pad}或手工录入。",
+            code="no_qr",
+        )
     if not payloads:
         shown = clean_text(texts[0])[:40]
         raise ValidationError(
-            f"{where}中的二维码不是发票二维码(内容为“{shown}”)。", code="not_invoice"
+            f"{where}{pad}中的二维码不是发票二维码(内容为“{shown}”)。", code="not_invoice"
         )
     return [parse_payload(text, source=source) for text in payloads]
 
@@ -118,7 +122,8 @@ def page_text(page) -> str:
 def _page_qr_texts(page) -> list[str]:
     texts = decode_qr_texts(render_page(page, RENDER_DPI))
     if not any(looks_like_payload(text) for text in texts):
-        texts += [t for t in decode_qr_texts(render_page(page, RETRY_DPI)) if t not in texts]
+        retry = decode_qr_texts(render_page(page, RETRY_DPI), despeckle=False)
+        texts += [text for text in retry if text not in texts]
     return texts
 
 
@@ -146,6 +151,8 @@ def read_pdf(content: bytes, *, source: str = "pdf") -> list[dict]:
         if not found:
             invoices_from_qr_texts(all_texts, source=source, where="PDF")  # raises, in Chinese
         return found
+    except pdfium.PdfiumError:
+        raise ValidationError("PDF 文件已损坏(页面无法读取)。") from None
     finally:
         document.close()
 

@@ -42,7 +42,7 @@ def parse_xml(content: bytes, what: str = "XML 文件") -> Element:
         raise ValidationError(
             f"{what}含有文档类型声明或实体(DTD/ENTITY),出于安全原因拒绝读取。", code="hostile"
         ) from None
-    except (ParseError, ValueError):
+    except (ParseError, ValueError, LookupError):  # LookupError: an unknown encoding
         raise ValidationError(f"{what}格式有误,无法读取。") from None
     if b"xmlns" in content or b"\x00" in content:  # namespaced (or UTF-16): drop the URIs
         for element in root.iter():
@@ -92,7 +92,15 @@ def _check_member(info: zipfile.ZipInfo, what: str) -> None:
         )
 
 
-_BROKEN = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
+_BROKEN = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 class SafeZip:
@@ -103,7 +111,7 @@ class SafeZip:
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(content))
             infos = self.zip.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        except (*_BROKEN, zipfile.LargeZipFile):
             raise ValidationError(f"{what}已损坏或不是 zip 格式,无法打开。") from None
         if len(infos) > MAX_ZIP_MEMBERS:
             raise ValidationError(
