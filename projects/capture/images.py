@@ -24,7 +24,7 @@ MAX_IMAGE_PIXELS = 60_000_000  # a 600 dpi A4 scan is 35 Mpx
 MAX_PDF_PAGES = 20  # an invoice with its 销货清单; a page without a QR costs ~0.3 s
 RENDER_DPI = 200
 RETRY_DPI = 400  # a small or blurred QR that 200 dpi missed
-MAX_RENDER_PIXELS = 60_000_000
+MAX_RENDER_PIXELS = 40_000_000  # A3 at 400 dpi is 31 Mpx
 IMAGE_FORMATS = ("PNG", "JPEG")
 
 

@@ -154,3 +154,33 @@ def test_refused_pdf(content, expected):
 
 def test_empty_pdf_file():
     assert "文件为空" in refused(b"", "invoice.pdf")
+
+
+def test_oversized_image_is_refused_before_decoding(monkeypatch):
+    from projects.capture import images
+
+    content = image_bytes(qr_image(PAYLOAD_DIGITAL, scale=4))
+    assert read_invoices(content, "a.png")
+    monkeypatch.setattr(images, "MAX_IMAGE_PIXELS", 10_000)
+    assert "图片尺寸过大" in refused(content, "a.png")
+
+
+def test_pdf_with_too_many_pages_is_refused(monkeypatch):
+    from projects.capture import images
+
+    monkeypatch.setattr(images, "MAX_PDF_PAGES", 1)
+    assert "页数过多" in refused(invoice_pdf([PAYLOAD_DIGITAL, PAYLOAD_OLD], lines=[]), "a.pdf")
+
+
+def test_password_protected_pdf_is_refused():
+    import io
+
+    from reportlab.lib import pdfencrypt
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    locked = pdfencrypt.StandardEncryption("secret", ownerPassword="owner", strength=128)
+    pdf = canvas.Canvas(buffer, encrypt=locked)
+    pdf.drawString(10, 10, "x")
+    pdf.save()
+    assert "已加密" in refused(buffer.getvalue(), "a.pdf")
