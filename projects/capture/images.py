@@ -18,7 +18,7 @@ from PIL import Image, ImageFilter, UnidentifiedImageError
 from projects.capture.compare import merge_readings
 from projects.capture.payload import looks_like_payload, parse_payload
 from projects.capture.tagged import invoice_from_labelled
-from projects.capture.values import clean_name, clean_tax_id, clean_text
+from projects.capture.values import clean_name, clean_tax_id, clean_text, is_digits
 
 MAX_IMAGE_PIXELS = 60_000_000  # a 600 dpi A4 scan is 35 Mpx
 MAX_PDF_PAGES = 20  # an invoice with its 销货清单; a page without a QR costs ~0.3 s
@@ -175,6 +175,22 @@ def _search(pattern: str, text: str) -> str:
     return match.group(1) if match else ""
 
 
+def _printed_identity(text: str) -> dict:
+    """发票代码/号码/开票日期 as printed, to be checked against the QR; a reading that does not
+    make a valid combination is dropped (the text is a heuristic, the QR is not)."""
+    code = _search(r"发票代码[::]\s*([0-9]{10,12})\b", text)
+    number = _search(r"发票号码[::]\s*([0-9]{8,20})\b", text)
+    valid = (not code and is_digits(number, 20)) or (len(code) in (10, 12) and is_digits(number, 8))
+    found = {"code": code, "number": number} if valid else {}
+    printed_date = _search(
+        r"开票日期[::]\s*([0-9]{4}\s*年\s*[0-9]{1,2}\s*月\s*[0-9]{1,2}\s*日)", text
+    )
+    printed_date = printed_date or _search(r"开票日期[::]\s*([0-9]{4}-[0-9]{2}-[0-9]{2})", text)
+    if printed_date:
+        found["issue_date"] = re.sub(r"\s+", "", printed_date)
+    return found
+
+
 def invoice_from_pdf_text(raw: str, *, source: str) -> dict:
     text = clean_text(raw).replace("\r\n", "\n").replace("\r", "\n")
     found = {}
@@ -197,6 +213,7 @@ def invoice_from_pdf_text(raw: str, *, source: str) -> dict:
         found["amount"], found["tax"] = combined.group(1), combined.group(2)
     found["amount"] = found.get("amount") or _search(r"(?m)^\s*金额[::]\s*" + _MONEY, text)
     found["tax"] = found.get("tax") or _search(r"(?m)^\s*税额[::]\s*" + _MONEY, text)
+    found.update(_printed_identity(text))
     found = {key: clean_name(value) for key, value in found.items()}
     found["buyer_tax_id"] = clean_tax_id(found["buyer_tax_id"], "PDF 中的购买方纳税人识别号")
     found["seller_tax_id"] = clean_tax_id(found["seller_tax_id"], "PDF 中的销售方纳税人识别号")

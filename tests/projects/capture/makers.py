@@ -95,10 +95,19 @@ def image_bytes(image: Image.Image, kind="PNG") -> bytes:
 
 
 def invoice_lines(
-    *, buyer=BUYER, buyer_id=BUYER_ID, seller=SELLER, seller_id=SELLER_ID, total="112.00"
+    *,
+    buyer=BUYER,
+    buyer_id=BUYER_ID,
+    seller=SELLER,
+    seller_id=SELLER_ID,
+    total="112.00",
+    number=NUMBER,
+    issued="2025年04月01日",
 ):
     return [
         "电子发票(增值税专用发票)",
+        f"发票号码: {number}",
+        f"开票日期: {issued}",
         f"购买方名称: {buyer}",
         f"购买方纳税人识别号: {buyer_id}",
         f"销售方名称: {seller}",

@@ -124,6 +124,24 @@ def test_pdf_whose_text_disagrees_with_its_qr_is_refused():
     assert "PDF 的二维码为 ¥112.00" in message and "PDF 的文字为 ¥121.00" in message
 
 
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (invoice_lines(number="25924000000001260165"), "发票号码不一致"),
+        (invoice_lines(issued="2025年04月02日"), "开票日期不一致"),
+    ],
+)
+def test_pdf_whose_printed_number_or_date_differs_from_its_qr(lines, expected):
+    assert expected in refused(invoice_pdf(lines=lines), "invoice.pdf")
+
+
+def test_pdf_printed_number_without_its_code_is_ignored():
+    # An older invoice's text with the number but not the code: not a reading to compare.
+    lines = ["发票号码: 80100798", "开票日期: 2016年10月18日"]
+    (invoice,) = read_invoices(invoice_pdf([PAYLOAD_OLD], lines=lines), "old.pdf")
+    assert invoice["code"] == "011001605111"
+
+
 def test_pdf_text_whose_amounts_do_not_add_up_is_refused():
     message = refused(invoice_pdf(lines=invoice_lines(total="121.00")), "invoice.pdf")
     assert "不等于价税合计" in message
