@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import warnings
 
 import pypdfium2 as pdfium
@@ -26,6 +27,10 @@ RENDER_DPI = 200
 RETRY_DPI = 400  # a small or blurred QR that 200 dpi missed
 MAX_RENDER_PIXELS = 40_000_000  # A3 at 400 dpi is 31 Mpx
 IMAGE_FORMATS = ("PNG", "JPEG")
+
+# PDFium is not thread-safe, not even across documents (pypdfium2's documentation): every use
+# in this process goes through one lock; a threaded server serialises PDF reads.
+PDFIUM_LOCK = threading.Lock()
 
 
 def _decode(image) -> list[str]:
@@ -96,19 +101,28 @@ def open_pdf(content: bytes) -> pdfium.PdfDocument:
         if "password" in str(error).lower():
             raise ValidationError("PDF 文件已加密,无法读取。") from None
         raise ValidationError("PDF 文件已损坏,无法读取。") from None
-    if len(document) == 0:
-        raise ValidationError("PDF 文件没有页面。")
-    if len(document) > MAX_PDF_PAGES:
+    pages = len(document)
+    if pages == 0 or pages > MAX_PDF_PAGES:
+        document.close()  # explicitly, under the lock: a finaliser would run outside it
+        if pages == 0:
+            raise ValidationError("PDF 文件没有页面。")
         raise ValidationError(f"PDF 页数过多(超过 {MAX_PDF_PAGES} 页),请拆分后上传。")
     return document
 
 
-def render_page(page, dpi: int):
+def _qr_texts_at(page, dpi: int, *, despeckle: bool) -> list[str]:
     width, height = page.get_size()
     scale = dpi / 72
     if width * height * scale * scale > MAX_RENDER_PIXELS:
         scale = (MAX_RENDER_PIXELS / (width * height)) ** 0.5
-    return page.render(scale=scale, grayscale=True).to_pil()
+    bitmap = page.render(scale=scale, grayscale=True)
+    try:
+        image = bitmap.to_pil()  # shares the bitmap's buffer: decoded before the bitmap closes
+        texts = decode_qr_texts(image, despeckle=despeckle)
+        del image
+        return texts
+    finally:
+        bitmap.close()
 
 
 def page_text(page) -> str:
@@ -120,9 +134,9 @@ def page_text(page) -> str:
 
 
 def _page_qr_texts(page) -> list[str]:
-    texts = decode_qr_texts(render_page(page, RENDER_DPI))
+    texts = _qr_texts_at(page, RENDER_DPI, despeckle=True)
     if not any(looks_like_payload(text) for text in texts):
-        retry = decode_qr_texts(render_page(page, RETRY_DPI), despeckle=False)
+        retry = _qr_texts_at(page, RETRY_DPI, despeckle=False)
         texts += [text for text in retry if text not in texts]
     return texts
 
@@ -130,31 +144,37 @@ def _page_qr_texts(page) -> list[str]:
 def read_pdf(content: bytes, *, source: str = "pdf") -> list[dict]:
     """One invoice per invoice QR; the page's text completes it (seller, buyer, amounts) and
     must agree with it."""
-    document = open_pdf(content)
-    try:
-        found: list[dict] = []
-        all_texts: list[str] = []
-        for index in range(len(document)):
-            page = document[index]
+    with PDFIUM_LOCK:
+        document = open_pdf(content)
+        try:
+            return _read_pages(document, source)
+        except pdfium.PdfiumError:
+            raise ValidationError("PDF 文件已损坏(页面无法读取)。") from None
+        finally:
+            document.close()
+
+
+def _read_pages(document, source: str) -> list[dict]:
+    found: list[dict] = []
+    all_texts: list[str] = []
+    for index in range(len(document)):
+        page = document[index]
+        try:
             texts = _page_qr_texts(page)
-            all_texts += texts
             payloads = [text for text in texts if looks_like_payload(text)]
-            if not payloads:
-                continue
             page_invoices = [parse_payload(text, source=source) for text in payloads]
             if len(page_invoices) == 1:  # the text of a page with several invoices is ambiguous
                 printed = invoice_from_pdf_text(page_text(page), source=source)
                 page_invoices[0] = merge_readings(
                     page_invoices[0], printed, a_label="PDF 的二维码", b_label="PDF 的文字"
                 )
-            found += page_invoices
-        if not found:
-            invoices_from_qr_texts(all_texts, source=source, where="PDF")  # raises, in Chinese
-        return found
-    except pdfium.PdfiumError:
-        raise ValidationError("PDF 文件已损坏(页面无法读取)。") from None
-    finally:
-        document.close()
+        finally:
+            page.close()
+        all_texts += texts
+        found += page_invoices
+    if not found:
+        invoices_from_qr_texts(all_texts, source=source, where="PDF")  # raises, in Chinese
+    return found
 
 
 # Labelled lines of a PDF invoice. The first two unlabelled 名称/纳税人识别号 pairs of the

@@ -202,3 +202,13 @@ def test_password_protected_pdf_is_refused():
     pdf.drawString(10, 10, "x")
     pdf.save()
     assert "已加密" in refused(buffer.getvalue(), "a.pdf")
+
+
+def test_pdfs_read_from_several_threads_at_once():
+    # PDFium is not thread-safe; a threaded server may read several uploads at the same time.
+    from concurrent.futures import ThreadPoolExecutor
+
+    pdfs = [invoice_pdf([payload], lines=[]) for payload in (PAYLOAD_DIGITAL, PAYLOAD_OLD)] * 6
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        numbers = list(pool.map(lambda pdf: read_invoices(pdf, "a.pdf")[0]["number"], pdfs))
+    assert numbers == [NUMBER, "80100798"] * 6
