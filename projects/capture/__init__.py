@@ -31,6 +31,8 @@ __all__ = [
     "suggest_budget_item",
 ]
 
+MAX_PAYLOADS = 3000  # lines of one pasted list of scanner payloads
+
 EXTENSIONS = {
     ".txt": "qr",
     ".xml": "xml",
@@ -50,6 +52,8 @@ def _read_payloads(content: bytes, source: str) -> list[tuple[dict, list[str]]]:
         raise ValidationError("扫码内容不是有效的文本,无法读取。") from None
     # A scanner types the payload and presses Enter; a pasted list has one payload a line.
     lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) > MAX_PAYLOADS:
+        raise ValidationError(f"一次最多读取 {MAX_PAYLOADS} 条扫码内容,读到 {len(lines)} 条。")
     return [(parse_payload(line, source=source), []) for line in lines]
 
 

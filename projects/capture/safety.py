@@ -9,6 +9,7 @@ read are capped again while reading (a header may lie).
 from __future__ import annotations
 
 import io
+import re
 import stat
 import zipfile
 import zlib
@@ -28,6 +29,22 @@ RATIO_FLOOR_BYTES = 1024 * 1024  # below this a high ratio cannot hurt (the tota
 READ_CHUNK = 256 * 1024
 
 
+_GB_DECLARATION = re.compile(
+    rb"""^\s*<\?xml[^>]*encoding\s*=\s*["'](gbk|gb2312|gb18030)["']""", re.I
+)
+
+
+def _decoded_if_gbk(content: bytes) -> bytes | str:
+    """Expat cannot read multi-byte legacy encodings; XML declared GBK is decoded here
+    (GB18030 is its superset) and handed over as text."""
+    if not _GB_DECLARATION.match(content[:200]):
+        return content
+    try:
+        return content.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ValidationError("XML 文件声明为 GBK 编码,但内容不是有效的 GBK 文本。") from None
+
+
 def parse_xml(content: bytes, what: str = "XML 文件") -> Element:
     """The root element, with namespaces dropped from every tag (the readers match local names).
 
@@ -37,7 +54,7 @@ def parse_xml(content: bytes, what: str = "XML 文件") -> Element:
     if len(content) > MAX_XML_BYTES:
         raise ValidationError(f"{what}过大(超过 {MAX_XML_BYTES // 1024 // 1024} MB),不像是发票。")
     try:
-        root = DefusedET.fromstring(content, forbid_dtd=True)
+        root = DefusedET.fromstring(_decoded_if_gbk(content), forbid_dtd=True)
     except DefusedXmlException:
         raise ValidationError(
             f"{what}含有文档类型声明或实体(DTD/ENTITY),出于安全原因拒绝读取。", code="hostile"

@@ -146,3 +146,13 @@ def test_empty_and_blank_payload_files():
 def test_not_utf8_text_is_refused():
     with pytest.raises(ValidationError, match="不是有效的文本"):
         read_invoices(b"\xff\xfe\x00\xd8garbage", "scan.txt")
+
+
+def test_too_many_payloads_in_one_paste_are_refused():
+    from projects import capture
+
+    text = "\n".join(
+        f"01,32,,{23442000000014200000 + i},112,20230215,," for i in range(capture.MAX_PAYLOADS)
+    )
+    assert len(read(text)) == capture.MAX_PAYLOADS
+    assert "一次最多读取" in refused(text + "\n" + PAYLOAD_OLD)

@@ -52,6 +52,18 @@ def test_digital_xml_with_a_namespace_and_a_time_of_day():
     assert invoice["seller_tax_id"] == SELLER_ID
 
 
+def test_gbk_encoded_xml():
+    content = einvoice_xml().decode().replace('encoding="UTF-8"', 'encoding="GBK"').encode("gbk")
+    (invoice,) = read_invoices(content, "gbk.xml")
+    assert invoice["seller_name"] == SELLER
+
+
+def test_ofd_with_gbk_original_invoice_xml():
+    legacy = legacy_invoice_xml().decode().replace("UTF-8", "GB2312").encode("gb2312")
+    (invoice,) = read_invoices(ofd_bytes(custom=CUSTOM, original_xml=legacy), "a.ofd")
+    assert invoice["buyer_name"] == BUYER
+
+
 def test_item_names_and_a_budget_line_suggestion():
     content = einvoice_xml(items=("*纸制品*复印纸", "*印刷品*党章学习读本", "*餐饮服务*餐费"))
     assert read_invoice_items(content, "a.xml") == [
@@ -82,6 +94,8 @@ def test_xml_whose_amounts_do_not_add_up_is_refused():
         (b"<Report><Title>x</Title></Report>", "不是数电发票 XML"),
         (b"<EInvoice><Header/></EInvoice>", "缺少 EInvoiceData"),
         ("<?xml version='1.0' encoding='gbk'?><a>".encode("gbk"), "格式有误"),
+        (b"<?xml version='1.0' encoding='GBK'?><EInvoice>" + b"\xff\xff", "GBK"),
+        (b"<?xml version='1.0' encoding='Big5'?><EInvoice/>", "格式有误"),
     ],
 )
 def test_refused_xml(content, expected):
