@@ -10,7 +10,7 @@ from xml.etree.ElementTree import Element
 from django.core.exceptions import ValidationError
 
 from projects.capture.compare import merge_readings
-from projects.capture.safety import SafeZip, parse_xml
+from projects.capture.safety import MAX_OFD_MEMBERS, MAX_OFD_TOTAL_BYTES, SafeZip, parse_xml
 from projects.capture.tagged import invoice_from_labelled, kind_from_title
 from projects.capture.values import clean_text
 from projects.capture.xml_invoice import read_invoice_xml
@@ -102,7 +102,9 @@ def _title_kind(texts: dict[str, str]) -> str:
 
 
 def read_ofd(content: bytes, *, source: str = "ofd") -> tuple[dict, list[str]]:
-    bundle = SafeZip(content, "OFD 文件")
+    bundle = SafeZip(
+        content, "OFD 文件", max_members=MAX_OFD_MEMBERS, max_total=MAX_OFD_TOTAL_BYTES
+    )
     ofd_xml = bundle.find("OFD.xml")
     if ofd_xml is None:
         raise ValidationError("不是有效的 OFD 文件(缺少 OFD.xml)。")

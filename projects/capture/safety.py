@@ -27,6 +27,9 @@ MAX_TOTAL_BYTES = 120 * 1024 * 1024  # uncompressed, all members together
 MAX_RATIO = 100  # uncompressed / compressed, for members large enough to matter
 RATIO_FLOOR_BYTES = 1024 * 1024  # below this a high ratio cannot hurt (the total is capped)
 READ_CHUNK = 256 * 1024
+# An OFD invoice is one page of XML and a few fonts and seals: well under a megabyte.
+MAX_OFD_MEMBERS = 500
+MAX_OFD_TOTAL_BYTES = 20 * 1024 * 1024
 
 
 _GB_DECLARATION = re.compile(
@@ -123,23 +126,32 @@ _BROKEN = (
 class SafeZip:
     """A zip whose directory passed the checks; members are read with a byte cap."""
 
-    def __init__(self, content: bytes, what: str):
+    def __init__(
+        self,
+        content: bytes,
+        what: str,
+        *,
+        max_members: int | None = None,
+        max_total: int | None = None,
+    ):
         self.what = what
+        max_members = MAX_ZIP_MEMBERS if max_members is None else max_members
+        self.max_total = MAX_TOTAL_BYTES if max_total is None else max_total
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(content))
             infos = self.zip.infolist()
         except (*_BROKEN, zipfile.LargeZipFile):
             raise ValidationError(f"{what}已损坏或不是 zip 格式,无法打开。") from None
-        if len(infos) > MAX_ZIP_MEMBERS:
+        if len(infos) > max_members:
             raise ValidationError(
-                f"{what}中的文件过多({len(infos)} 个,最多 {MAX_ZIP_MEMBERS} 个),拒绝读取。",
+                f"{what}中的文件过多({len(infos)} 个,最多 {max_members} 个),拒绝读取。",
                 code="hostile",
             )
         for info in infos:
             _check_member(info, what)
-        if sum(info.file_size for info in infos) > MAX_TOTAL_BYTES:
+        if sum(info.file_size for info in infos) > self.max_total:
             raise ValidationError(
-                f"{what}解压后总大小超过 {MAX_TOTAL_BYTES // 1024 // 1024} MB,拒绝读取。",
+                f"{what}解压后总大小超过 {self.max_total // 1024 // 1024} MB,拒绝读取。",
                 code="hostile",
             )
         self.members = [info for info in infos if not info.is_dir()]
@@ -157,7 +169,7 @@ class SafeZip:
 
     def read(self, info: zipfile.ZipInfo) -> bytes:
         """At most the declared size (and the limits) is decompressed, whatever the data says."""
-        cap = min(info.file_size, MAX_MEMBER_BYTES, MAX_TOTAL_BYTES - self._read_total)
+        cap = min(info.file_size, MAX_MEMBER_BYTES, self.max_total - self._read_total)
         out = bytearray()
         try:
             with self.zip.open(info) as stream:

@@ -165,6 +165,15 @@ def test_total_uncompressed_size_is_capped(monkeypatch):
     assert "总大小超过" in refused(zip_bytes(members))
 
 
+def test_ofd_limits_are_tighter_than_a_bundles():
+    many = {f"Doc_0/Res/{i}.xml": b"<a/>" for i in range(safety.MAX_OFD_MEMBERS)}
+    content = zip_bytes({"OFD.xml": b"<a/>", **many})
+    assert "文件过多" in refused(content, "a.ofd")
+    fonts = {f"Doc_0/Res/{i}.ttf": bytes(8 * 1024 * 1024) for i in range(3)}
+    big = zip_bytes({"OFD.xml": b"<a/>", **fonts}, compression=zipfile.ZIP_STORED)
+    assert "总大小超过 20 MB" in refused(big, "a.ofd")
+
+
 def test_too_many_members_are_refused():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
