@@ -212,3 +212,17 @@ def test_pdfs_read_from_several_threads_at_once():
     with ThreadPoolExecutor(max_workers=4) as pool:
         numbers = list(pool.map(lambda pdf: read_invoices(pdf, "a.pdf")[0]["number"], pdfs))
     assert numbers == [NUMBER, "80100798"] * 6
+
+
+def test_png_header_claiming_a_huge_canvas_is_refused():
+    import struct
+    import zlib
+
+    data = bytearray(image_bytes(Image.new("L", (1, 1), 255)))
+    ihdr = data.index(b"IHDR")
+    struct.pack_into(">II", data, ihdr + 4, 20000, 20000)  # 400 Mpx claimed by 70 bytes
+    struct.pack_into(">I", data, ihdr + 17, zlib.crc32(bytes(data[ihdr : ihdr + 17])))
+    assert "图片尺寸过大" in refused(bytes(data), "bomb.png")
+    struct.pack_into(">II", data, ihdr + 4, 9000, 8000)  # 72 Mpx: above our limit only
+    struct.pack_into(">I", data, ihdr + 17, zlib.crc32(bytes(data[ihdr : ihdr + 17])))
+    assert "图片尺寸过大" in refused(bytes(data), "bomb.png")
