@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
-from projects.capture.fields import FIELDS, LABELS, Kind, source_label
-from projects.capture.values import clean_text
+from projects.capture.fields import FIELDS, LABELS, MONEY_FIELDS, Kind, source_label
+from projects.capture.values import clean_text, parse_amount, parse_date_text
 from projects.money import format_cny
 
 _COMPARED = [name for name in FIELDS if name != "source"]
@@ -20,7 +20,25 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
+def _coerced(name: str, value):
+    """Typed form values may arrive as text ("112.00", "2025-04-01", "增值税专用发票")."""
+    if not isinstance(value, str):
+        return value
+    try:
+        if name in MONEY_FIELDS:
+            return parse_amount(value.replace(",", "").replace("¥", ""), LABELS[name])
+        if name == "issue_date":
+            return parse_date_text(value)
+    except ValidationError:
+        return value
+    if name == "kind":
+        by_label = {label: kind for kind, label in Kind.choices}
+        return by_label.get(clean_text(value), value)
+    return value
+
+
 def _comparable(name: str, value):
+    value = _coerced(name, value)
     if isinstance(value, Decimal):
         return value  # Decimal("112") == Decimal("112.00")
     if isinstance(value, datetime.date):
@@ -33,6 +51,7 @@ def _comparable(name: str, value):
 
 
 def _shown(name: str, value) -> str:
+    value = _coerced(name, value)
     if isinstance(value, Decimal):
         return format_cny(value)
     if isinstance(value, datetime.date):

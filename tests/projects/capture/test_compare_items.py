@@ -56,6 +56,18 @@ def test_equivalent_spellings_are_not_differences():
     assert compare_sources(a, typed(total=Decimal("112.01")))  # a cent is a difference
 
 
+def test_typed_text_values_are_compared_as_what_they_mean():
+    (xml,) = read_invoices(einvoice_xml(), "a.xml")
+    same = typed(total="112", issue_date="2025-04-01", kind="数电发票", tax="¥6.34")
+    assert compare_sources(xml, same) == []
+    other = typed(total="1,121.00", issue_date="2025年4月2日", kind="增值税普通发票")
+    assert compare_sources(xml, other) == [
+        "票据种类不一致:XML为 数电发票,手工录入为 增值税普通发票。",
+        "开票日期不一致:XML为 2025-04-01,手工录入为 2025-04-02。",
+        "价税合计不一致:XML为 ¥112.00,手工录入为 ¥1,121.00。",
+    ]
+
+
 def test_custom_labels():
     messages = compare_sources(
         typed(number="1" * 20), typed(number="2" * 20), a_label="扫码", b_label="填写"
