@@ -40,6 +40,7 @@ from projects.models import (
 from projects.models.choices import EDITABLE_STATES
 from projects.money import MAX_AMOUNT, format_cny, to_money
 from projects.services import policy as policy_service
+from projects.services import projects as project_services
 
 # The application form in the order of the regulation's 附表 (三(二)1).
 APPLICATION_FIELDSETS = [
@@ -72,24 +73,8 @@ STATUS_FIELDSET = (
         ]
     },
 )
-APPLICATION_FIELDS = [
-    "title",
-    "category",
-    "allowed_use",
-    "origin",
-    "term",
-    "start_date",
-    "end_date",
-    "organization",
-    "leader",
-    "participants",
-    "proposed_grade",
-    "leader_profile",
-    "purpose",
-    "content",
-    "plan",
-    "expected_outcome",
-]
+# Read-only outside draft/returned: the application's own fields and its organisation.
+APPLICATION_FIELDS = [*project_services.APPLICATION_FIELDS, "organization"]
 STATUS_FIELDS = [
     "code",
     "year",
