@@ -243,7 +243,7 @@ class BudgetLineInline(ProjectRecordInline, admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
+class ProjectAdmin(RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin):
     change_form_template = "admin/projects/project/change_form.html"
     list_display = [
         "code",
@@ -368,18 +368,6 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
 
     def get_changeform_initial_data(self, request):
         return {"leader": request.user.pk, **super().get_changeform_initial_data(request)}
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # The admin runs the whole save in one transaction: a refusal from the services
-        # (the state moved on since the form was drawn) rolls back everything it wrote.
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except services.WorkflowError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-            if object_id:
-                return redirect("admin:projects_project_change", object_id)
-            return redirect("admin:projects_project_changelist")
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -553,7 +541,7 @@ class FundingPolicyForm(forms.ModelForm):
 
 
 @admin.register(FundingPolicy)
-class FundingPolicyAdmin(admin.ModelAdmin):
+class FundingPolicyAdmin(RefusalAsMessageMixin, admin.ModelAdmin):
     """年度经费政策: changed only through the policy service (under the pool's lock, as an
     event), never deleted; the page shows what the pool already holds."""
 
@@ -612,14 +600,6 @@ class FundingPolicyAdmin(admin.ModelAdmin):
     def remaining_cny(self, obj) -> str:
         figures = self._figures(obj)
         return format_cny(obj.pool_total - figures["committed"]) if figures else "—"
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except services.WorkflowError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-            return redirect(request.path)
 
     def save_model(self, request, obj, form, change):
         saved = policy_service.policy_save(
