@@ -23,7 +23,7 @@ from accounts.models import Organization, User
 from accounts.roles import Role, has_role, sees_everything
 from projects import permissions as perm
 from projects import services
-from projects.admin.base import PROJECT_INLINES, ProjectRecordInline
+from projects.admin.base import PROJECT_INLINES, ProjectRecordInline, RefusalAsMessageMixin
 from projects.admin.importexport import ProjectImportExportMixin
 from projects.admin.running import MissingMonthlyReportFilter
 from projects.dashboard import Panel, panel
