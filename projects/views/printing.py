@@ -13,7 +13,7 @@ from django.urls import path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
-from projects.models import Project
+from projects.models import CHECKLIST, Project
 from projects.money import format_cny
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -64,6 +64,7 @@ def application_rows(project: Project) -> dict:
         )
         for line in project.budget_lines.all()
     ]
+    review_list = list(project.reviews.all())
     reviews = [
         (
             review.get_kind_display(),
@@ -74,7 +75,19 @@ def application_rows(project: Project) -> dict:
             f"{review.reviewer_role})",
             review.signed_at.strftime("%Y-%m-%d %H:%M"),
         )
-        for review in project.reviews.all()
+        for review in review_list
+    ]
+    # The six conditions (regulation 三(二)1) each review answered, in the reviews' order.
+    conditions = [
+        (
+            f"{review.get_kind_display()} · {review.reviewer_name}",
+            [
+                (label, "是" if getattr(review, name) else "否")
+                for name, label in CHECKLIST
+                if getattr(review, name) is not None
+            ],
+        )
+        for review in review_list
     ]
     return {
         "header": header,
@@ -82,12 +95,16 @@ def application_rows(project: Project) -> dict:
         "budget": budget,
         "budget_total": format_cny(project.budget_total()),
         "reviews": reviews,
+        "conditions": conditions,
     }
 
 
 def application_print(request, pk: int):
     project = _project_for(request, pk)
     context = {"project": project, **application_rows(project)}
+    from projects.documents.views import print_verification
+
+    print_verification(request, "application", context, project=project)
     return render(request, "projects/print/application.html", context)
 
 
