@@ -60,12 +60,13 @@ class Subject:
 
 
 def _project_head(project) -> dict:
+    # Not the project's state: a later step (e.g. 归档) does not change what a 结算单 or a
+    # 验收意见 records, so it must not make the printed copy "superseded".
     return {
         "code": project.code,
         "title": project.title,
         "organization": project.organization.name,
         "leader": project.leader.display_name,
-        "state": project.get_state_display(),
     }
 
 

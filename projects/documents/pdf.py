@@ -8,6 +8,7 @@ read only from this site's static files (and data: URLs): the renderer fetches n
 
 import io
 import mimetypes
+import re
 from xml.etree import ElementTree as ET
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from projects.downloads import ascii_fallback, clean_filename
 
 XML_NAMESPACE = "urn:dangfei:issued-document:1"
 DATA_NAME = "data.xml"
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 # --- the structured data as XML ---------------------------------------------------------------
@@ -37,7 +39,9 @@ def _add(parent, name: str, value) -> None:
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     elif value is not None:
-        element.text = str(value)
+        # XML 1.0 has no place for most control characters: a pasted \x0b would make the
+        # attachment unreadable, so they are dropped (the page shows them as nothing too).
+        element.text = XML_INVALID.sub("", str(value))
 
 
 def data_xml(issued: Issued) -> bytes:

@@ -308,3 +308,24 @@ def test_every_print_page_carries_a_code(client, settled, reviewer, org_a):
     assert set(IssuedDocument.objects.values_list("kind", flat=True)) == set(
         IssuedDocument.Kind.values
     )
+
+
+def test_closing_the_project_does_not_supersede_its_settlement_sheet(
+    client, settled, finance, leader
+):
+    token = _token_of_print(client, finance, sheet_url(settled))
+    apply_transition(settled, "close", actor=leader, opinion="归档")
+    assert verify(token).status == "genuine"
+
+
+def test_control_characters_in_user_text_keep_the_xml_readable(client, settled, reviewer):
+    settled.purpose = "提高党员\x0b理论\x01水平"
+    settled.save(update_fields=["purpose"])
+    client.force_login(reviewer)
+    root = data_of(open_pdf(client.get(pdf_url(settled, "application"))))
+    purposes = [
+        text(item, "d:value")
+        for item in root.findall("d:sections/d:item", NS)
+        if text(item, "d:label") == "活动目的"
+    ]
+    assert purposes == ["提高党员理论水平"]
