@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from projects.documents.kinds import Kind, Subject
 from projects.documents.verification import Issued
@@ -52,7 +53,7 @@ def data_xml(issued: Issued) -> bytes:
             "xmlns": XML_NAMESPACE,
             "kind": issued.row.kind,
             "version": str(issued.row.version),
-            "issued-at": issued.row.issued_at.isoformat(timespec="seconds"),
+            "issued-at": timezone.localtime(issued.row.issued_at).isoformat(timespec="seconds"),
             "digest": issued.row.digest,
             "verify-url": issued.url,
         },

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
+from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
@@ -73,7 +74,7 @@ def application_rows(project: Project) -> dict:
             f"{review.reviewer_name}({review.reviewer_organization}"
             f"{' · ' + review.reviewer_title if review.reviewer_title else ''},"
             f"{review.reviewer_role})",
-            review.signed_at.strftime("%Y-%m-%d %H:%M"),
+            timezone.localtime(review.signed_at).strftime("%Y-%m-%d %H:%M"),
         )
         for review in review_list
     ]

@@ -133,6 +133,7 @@ def test_settlement_pdf_is_pdfa_with_its_data_and_the_invoice_original(client, s
     assert_pdfa_3b(pdf)
     root = data_of(pdf)
     assert root.get("kind") == "settlement" and root.get("version") == "1"
+    assert root.get("issued-at").endswith("+08:00")  # Beijing time
     assert text(root, "d:settlement_amount") == "1345.67"
     assert text(root, "d:settlement_amount_capital") == "人民币壹仟叁佰肆拾伍元陆角柒分"
     assert text(root, "d:project/d:code") == settled.code
