@@ -78,14 +78,6 @@ class Issued:
             qr.svg_inline(border=2, omitsize=True, svgclass="verify-qr", lineclass=None)
         )
 
-    @property
-    def qr_png(self) -> bytes:
-        import io
-
-        out = io.BytesIO()
-        segno.make(self.url, error="m").save(out, kind="png", scale=4, border=2)
-        return out.getvalue()
-
 
 def verify_url(token: str, request=None) -> str:
     path = reverse("verify_document", args=[token])
