@@ -204,3 +204,15 @@ def _finish(raw: bytes) -> bytes:
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
         return out.getvalue()
+
+
+def render_document(subject: Subject, *, request=None, user=None) -> tuple[str, bytes]:
+    """(file name, PDF bytes) of the document as it stands, issuing its version: for the
+    download view and for callers without a request (e.g. an archive package builder)."""
+    from projects.documents.kinds import build_context
+    from projects.documents.verification import issue
+
+    context = build_context(subject, user if subject.kind == Kind.DISCLOSURE else None)
+    issued = issue(subject, context, request=request, user=user)
+    base_url = request.build_absolute_uri("/") if request is not None else "http://localhost/"
+    return subject.filename(), render_pdf(subject, context, issued, base_url=base_url)

@@ -80,11 +80,17 @@ class Issued:
 
 
 def verify_url(token: str, request=None) -> str:
+    """The absolute address the QR encodes: DOCUMENT_VERIFY_BASE_URL, else the request's
+    host, else (a document rendered in the background) the first allowed host."""
     path = reverse("verify_document", args=[token])
     base = settings.DOCUMENT_VERIFY_BASE_URL.rstrip("/")
     if base:
         return base + path
-    return request.build_absolute_uri(path) if request is not None else path
+    if request is not None:
+        return request.build_absolute_uri(path)
+    scheme = "https" if settings.SECURE_SSL_REDIRECT else "http"
+    hosts = [h for h in settings.ALLOWED_HOSTS if h and not h.startswith((".", "*"))]
+    return f"{scheme}://{hosts[0] if hosts else 'localhost'}{path}"
 
 
 def issue(subject: Subject, context: dict, *, request=None, user=None) -> Issued:

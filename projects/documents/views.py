@@ -47,20 +47,17 @@ def print_verification(
     return context
 
 
-def _pdf_response(request, subject: Subject, context: dict) -> HttpResponse:
-    from projects.documents.pdf import render_pdf
+def _pdf_response(request, subject: Subject) -> HttpResponse:
+    from projects.documents.pdf import render_document
 
-    issued = verification.issue(subject, context, request=request)
-    body = render_pdf(subject, context, issued, base_url=request.build_absolute_uri("/"))
-    response = HttpResponse(body, content_type="application/pdf")
-    return protect_download(response, subject.filename())
+    name, body = render_document(subject, request=request, user=request.user)
+    return protect_download(HttpResponse(body, content_type="application/pdf"), name)
 
 
 def document_pdf(request, pk: int, slug: str):
     kind = PROJECT_KINDS[slug]  # from the URL table, never from the visitor
     project = _project(request, pk)
-    subject = Subject(kind, project=project)
-    return _pdf_response(request, subject, build_context(subject))
+    return _pdf_response(request, Subject(kind, project=project))
 
 
 def disclosure_pdf(request, year: int, organization_id: int):
@@ -72,8 +69,7 @@ def disclosure_pdf(request, year: int, organization_id: int):
     organization = get_object_or_404(
         Organization.objects.visible_to(request.user), pk=organization_id
     )
-    subject = Subject(Kind.DISCLOSURE, organization=organization, year=year)
-    return _pdf_response(request, subject, build_context(subject, request.user))
+    return _pdf_response(request, Subject(Kind.DISCLOSURE, organization=organization, year=year))
 
 
 def acceptance_print(request, pk: int):

@@ -330,3 +330,20 @@ def test_control_characters_in_user_text_keep_the_xml_readable(client, settled, 
         if text(item, "d:label") == "活动目的"
     ]
     assert purposes == ["提高党员理论水平"]
+
+
+def test_rendering_without_a_request_gives_an_absolute_verifiable_address(
+    settings, settled, finance
+):
+    """What an archive builder (no request) gets: the PDF, its QR on the configured site."""
+    from projects.documents.kinds import Kind, Subject
+    from projects.documents.pdf import render_document
+
+    settings.DOCUMENT_VERIFY_BASE_URL = "https://dangfei.example.org/"
+    name, body = render_document(Subject(Kind.SETTLEMENT, project=settled), user=finance)
+    assert name == f"项目资金结算单-{settled.code}.pdf"
+    pdf = pikepdf.open(io.BytesIO(body))
+    assert_pdfa_3b(pdf)
+    address = data_of(pdf).get("verify-url")
+    assert address.startswith("https://dangfei.example.org/verify/")
+    assert verify(address.rstrip("/").rsplit("/", 1)[1]).status == "genuine"
