@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from projects.documents.views import public_urlpatterns
+from projects.views.documents import public_urlpatterns
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

@@ -5,5 +5,5 @@ kinds.py         what each document shows: its template, its context (the print 
                  context builder) and its data (the XML attachment and the verified snapshot)
 verification.py  issued versions, keyed tokens, the QR
 pdf.py           the PDF/A-3b rendering (WeasyPrint) and its attachments
-views.py         the PDF downloads (scoped) and the public /verify/<token>/ page
+(the pages, PDF downloads and public /verify/<token>/, are in projects/views/documents.py)
 """

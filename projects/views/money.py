@@ -81,7 +81,7 @@ def final_accounts_view(request, pk):
             first=True,
         )
         return workbook_response(workbook, f"决算清单-{project.code}.xlsx")
-    from projects.documents.views import print_verification
+    from projects.views.documents import print_verification
 
     context = {"project": project, "accounts": accounts, "title": f"决算清单 · {project.code}"}
     print_verification(request, "final_accounts", context, project=project)
@@ -117,7 +117,7 @@ def settlement_sheet_view(request, pk):
     project = _project(request, pk)
     context = _settlement_context(project)
     if not _wants_xlsx(request):
-        from projects.documents.views import print_verification
+        from projects.views.documents import print_verification
 
         print_verification(request, "settlement", context, project=project)
         return render(request, "projects/money/settlement_sheet.html", context)

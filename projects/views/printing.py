@@ -103,7 +103,7 @@ def application_rows(project: Project) -> dict:
 def application_print(request, pk: int):
     project = _project_for(request, pk)
     context = {"project": project, **application_rows(project)}
-    from projects.documents.views import print_verification
+    from projects.views.documents import print_verification
 
     print_verification(request, "application", context, project=project)
     return render(request, "projects/print/application.html", context)

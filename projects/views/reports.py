@@ -87,7 +87,7 @@ def disclosure_view(request, year: int, organization_id: int):
         "notice": notice,
         "today": timezone.localdate(),
     }
-    from projects.documents.views import print_verification
+    from projects.views.documents import print_verification
 
     print_verification(
         request, "disclosure", context, organization=notice.organization, year=notice.year
