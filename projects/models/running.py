@@ -1,4 +1,4 @@
-"""Side records of a running project: 三(三) supervision and 三(五) the summary.
+"""Side records of a running project: 三(三) reports, changes, documents; 三(五) the summary.
 
 Progress and problem reports, change requests, the summary report and uploaded documents.
 """
@@ -169,8 +169,8 @@ class ChangeRequest(FSMModelMixin, models.Model):
         return f"{self.get_kind_display()}变更申请"
 
     # 三(三)4: 负责人应向项目部提出申请, 由项目部讨论后上报领导小组研究决定.
-    # The transitions only set the decision fields; projects/supervision.py applies them
-    # (project row lock, the change itself, the history row).
+    # The transitions only set the decision fields; projects/services/change_requests.py
+    # applies them (project row lock, the change itself, the history row).
 
     @transition(
         field=status,

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from projects.models import Document
 from projects.services import WorkflowError
-from projects.supervision import document_upload
+from projects.services.documents import document_upload
 from tests.factories import PASSWORD
 from tests.projects.fixtures_running import *  # noqa: F403
 from tests.projects.fixtures_running import (

@@ -11,7 +11,8 @@ from django.utils import timezone
 from accounts.models import User
 from projects.models import Project, Reminder
 from projects.services import apply_transition
-from projects.supervision import change_request_submit, problem_report_submit
+from projects.services.change_requests import change_request_submit
+from projects.services.reports import problem_report_submit
 from tests.projects.fixtures_running import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
