@@ -2,6 +2,7 @@
 is refused the way an SMTP server refuses it (smtplib.SMTPRecipientsRefused)."""
 
 import smtplib
+import time
 
 from django.core.mail.backends.locmem import EmailBackend
 
@@ -9,8 +10,10 @@ from django.core.mail.backends.locmem import EmailBackend
 class RefusingOneAddressBackend(EmailBackend):
     refused: set[str] = set()
     attempts: list[str] = []
+    delay = 0.0  # seconds a send takes (widens the window a parallel run could slip into)
 
     def send_messages(self, messages):
+        time.sleep(self.delay)
         for message in messages:
             for address in message.recipients():
                 type(self).attempts.append(address)

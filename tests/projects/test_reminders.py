@@ -130,8 +130,10 @@ def refusing(settings):
     settings.EMAIL_BACKEND = "tests.projects.mail_backends.RefusingOneAddressBackend"
     RefusingOneAddressBackend.refused = set()
     RefusingOneAddressBackend.attempts = []
+    RefusingOneAddressBackend.delay = 0.0
     yield RefusingOneAddressBackend
     RefusingOneAddressBackend.refused = set()
+    RefusingOneAddressBackend.delay = 0.0
 
 
 def test_one_refused_address_does_not_stop_the_rest_and_is_sent_next_time(
@@ -178,3 +180,23 @@ def test_mail_shows_dates_in_chinese_beijing_form(with_emails, in_progress, appl
     assert f"{month.year}年{month.month}月进展报告未提交" in body
     today = timezone.localdate()
     assert f"截至 {today.year}年{today.month}月{today.day}日" in body
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_runs_send_each_reminder_once(with_emails, in_acceptance, refusing):
+    """The marks are written before the send and committed after it: a second run started
+    meanwhile waits on them, then skips what the first one sent."""
+    from projects.reminders import send_reminders
+    from tests.projects.test_money_concurrency import race
+
+    refusing.delay = 0.3
+    mail.outbox.clear()  # the workflow's own notifications (sent on commit here)
+    today = timezone.localdate()
+    runs = race(lambda _i: send_reminders(today), count=4)
+    assert all(not isinstance(run, Exception) for run in runs), runs
+    assert sorted(address for m in mail.outbox for address in m.to) == [
+        "dan@example.org",
+        "dora@example.org",
+    ], [(m.to, m.body) for m in mail.outbox]
+    assert sum(len(run.failed) for run in runs) == 0
