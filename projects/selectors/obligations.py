@@ -256,15 +256,15 @@ def first_review_counts(projects) -> tuple[int, int]:
             transition__in=("submit", *FIRST_REVIEW_DECISIONS),
         )
         .order_by("project_id", "seq")
-        .values_list("project_id", "transition", "created_at", "data")
+        # Only the recorded deadline out of each event's data (not its snapshot).
+        .values_list("project_id", "transition", "created_at", "data__first_review_deadline")
     )
     total = on_time = 0
     current_project, deadline = None, None
-    for project_id, transition, created_at, data in rows.iterator(chunk_size=2000):
+    for project_id, transition, created_at, recorded in rows.iterator(chunk_size=2000):
         if project_id != current_project:
             current_project, deadline = project_id, None
         if transition == "submit":
-            recorded = (data or {}).get("first_review_deadline")
             deadline = (
                 datetime.date.fromisoformat(recorded)
                 if recorded
