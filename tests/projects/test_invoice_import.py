@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
-from projects.invoice_import import COLUMNS, import_template, invoice_import
 from projects.models.money import Invoice
 from projects.services import WorkflowError
-from projects.settlement import invoice_add
+from projects.services.invoice_imports import COLUMNS, invoice_import, invoice_import_template
+from projects.services.invoices import invoice_add
 from tests.projects import fixtures_money
 from tests.projects.fixtures_money import invoice_data
 
@@ -51,9 +51,9 @@ def xlsx(rows, headers=HEADERS) -> BytesIO:
 
 def test_good_file_is_imported_in_full(accepted, applicant):
     rows = [row(accepted, f"{20000000 + i}") for i in range(30)]
-    preview = invoice_import(accepted, xlsx(rows), actor=applicant, dry_run=True)
+    preview = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=True)
     assert preview.ok and len(preview.rows) == 30 and not Invoice.objects.exists()
-    result = invoice_import(accepted, xlsx(rows), actor=applicant, dry_run=False)
+    result = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=False)
     assert result.ok and result.created == 30
     assert Invoice.objects.filter(project=accepted).count() == 30
     assert Invoice.objects.first().total == Decimal("100.10")
@@ -72,7 +72,7 @@ def test_bad_rows_are_reported_by_row_number_and_nothing_is_imported(accepted, a
         row(accepted, "20000009", 预算明细=7),  # row 10
         row(accepted, "20000010", 开票日期="明天"),  # row 11
     ]
-    result = invoice_import(accepted, xlsx(rows), actor=applicant, dry_run=False)
+    result = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=False)
     assert not result.ok and result.created == 0
     assert not Invoice.objects.exists()
     by_row = {r.row_number: "；".join(r.errors) for r in result.bad_rows}
@@ -90,9 +90,9 @@ def test_bad_rows_are_reported_by_row_number_and_nothing_is_imported(accepted, a
 
 
 def test_already_claimed_invoice_in_the_file_blocks_the_import(accepted, applicant):
-    claimed = invoice_add(accepted, actor=applicant, **invoice_data(accepted))
+    claimed = invoice_add(project=accepted, actor=applicant, **invoice_data(accepted))
     rows = [row(accepted, "20000001"), row(accepted, " " + claimed.number.replace("1", "１"))]
-    result = invoice_import(accepted, xlsx(rows), actor=applicant, dry_run=False)
+    result = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=False)
     assert [r.row_number for r in result.bad_rows] == [3]
     assert "只能报销一次" in result.bad_rows[0].errors[0]
     assert Invoice.objects.count() == 1
@@ -104,7 +104,7 @@ def test_unreadable_or_wrong_files(accepted, applicant):
         (xlsx([], headers=["发票号码", "金额"]), "缺少列"),
         (xlsx([]), "没有发票数据"),
     ):
-        result = invoice_import(accepted, source, actor=applicant, dry_run=False)
+        result = invoice_import(project=accepted, source=source, actor=applicant, dry_run=False)
         assert not result.ok and message in result.messages()[0]
     assert not Invoice.objects.exists()
 
@@ -113,17 +113,17 @@ def test_import_respects_role_and_state(accepted, applicant, outsider, finance, 
     rows = [row(accepted, "20000001")]
     for actor in (outsider, finance):
         with pytest.raises(WorkflowError):
-            invoice_import(accepted, xlsx(rows), actor=actor, dry_run=True)
+            invoice_import(project=accepted, source=xlsx(rows), actor=actor, dry_run=True)
 
 
 def test_rows_as_dicts_for_the_benchmark(accepted, applicant):
     rows = [dict(zip(HEADERS, row(accepted, f"{30000000 + i}"), strict=True)) for i in range(5)]
-    result = invoice_import(accepted, rows, actor=applicant, dry_run=False)
+    result = invoice_import(project=accepted, source=rows, actor=applicant, dry_run=False)
     assert result.created == 5
 
 
 def test_template_lists_headers_and_budget_lines_and_reimports(accepted, applicant):
-    workbook = import_template(accepted)
+    workbook = invoice_import_template(project=accepted)
     buffer = BytesIO()
     workbook.save(buffer)
     buffer.seek(0)
@@ -131,5 +131,5 @@ def test_template_lists_headers_and_budget_lines_and_reimports(accepted, applica
     assert [c.value for c in loaded["发票清单"][1]] == HEADERS
     assert loaded["预算明细"]["C2"].value == accepted.budget_lines.get().description
     buffer.seek(0)
-    result = invoice_import(accepted, buffer, actor=applicant, dry_run=True)
+    result = invoice_import(project=accepted, source=buffer, actor=applicant, dry_run=True)
     assert result.ok, result.messages()  # the example row itself is valid

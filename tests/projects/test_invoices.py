@@ -6,12 +6,11 @@ from decimal import Decimal
 import pytest
 
 from projects.models.money import Invoice
+from projects.selectors.invoices import buyer_matches, invoice_flags
 from projects.services import WorkflowError
-from projects.settlement import (
-    buyer_matches,
+from projects.services.invoices import (
     invoice_add,
     invoice_check,
-    invoice_flags,
     invoice_identity,
     invoice_update,
 )
@@ -26,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 def refused(project, actor, **overrides) -> str:
     with pytest.raises(WorkflowError) as err:
-        invoice_add(project, actor=actor, **invoice_data(project, **overrides))
+        invoice_add(project=project, actor=actor, **invoice_data(project, **overrides))
     assert not Invoice.objects.filter(project=project).exists() or True
     return str(err.value)
 
@@ -69,16 +68,16 @@ def test_each_validation_rule_refuses_with_a_chinese_message(
 
 
 def test_valid_kinds_are_accepted(accepted, applicant):
-    invoice_add(accepted, actor=applicant, **invoice_data(accepted, code="310023113011"))
+    invoice_add(project=accepted, actor=applicant, **invoice_data(accepted, code="310023113011"))
     invoice_add(
-        accepted,
+        project=accepted,
         actor=applicant,
         **invoice_data(
             accepted, kind="digital", code="", number="２４３１２０００００００１２３４５６７８"
         ),
     )
     invoice_add(
-        accepted,
+        project=accepted,
         actor=applicant,
         **invoice_data(
             accepted,
@@ -89,7 +88,9 @@ def test_valid_kinds_are_accepted(accepted, applicant):
             total="1130.00",
         ),
     )
-    invoice_add(accepted, actor=applicant, **invoice_data(accepted, kind="fiscal_receipt", code=""))
+    invoice_add(
+        project=accepted, actor=applicant, **invoice_data(accepted, kind="fiscal_receipt", code="")
+    )
     digital = Invoice.objects.get(kind="digital")
     assert digital.number == "24312000000012345678"  # full-width digits normalised
     assert Invoice.objects.count() == 4
@@ -108,7 +109,7 @@ def test_identity_normalises_spaces_and_full_width():
 
 def test_same_invoice_cannot_be_claimed_twice_in_the_same_project(accepted, applicant):
     data = invoice_data(accepted)
-    invoice_add(accepted, actor=applicant, **data)
+    invoice_add(project=accepted, actor=applicant, **data)
     spaced = {
         **data,
         "code": " ３１００２３１１３０ ",
@@ -123,7 +124,7 @@ def test_duplicate_claim_across_projects_names_the_project_only_to_who_may_see_i
     accepted, applicant, reviewer, outsider, outsider_applicant, org_b, leader, advance, policy
 ):
     data = invoice_data(accepted)
-    invoice_add(accepted, actor=applicant, **data)
+    invoice_add(project=accepted, actor=applicant, **data)
     # A project of organisation B, running, tries to claim the same invoice.
     from projects.services import apply_transition
     from tests.projects.conftest import CHECKLIST_YES
@@ -139,7 +140,9 @@ def test_duplicate_claim_across_projects_names_the_project_only_to_who_may_see_i
         other = apply_transition(other, name, actor=actor, **decision)
     with pytest.raises(WorkflowError) as err:
         invoice_add(
-            other, actor=outsider, **invoice_data(other, code=data["code"], number=data["number"])
+            project=other,
+            actor=outsider,
+            **invoice_data(other, code=data["code"], number=data["number"]),
         )
     assert "其他项目" in str(err.value)
     assert accepted.code not in str(err.value) and accepted.title not in str(err.value)
@@ -149,7 +152,7 @@ def test_duplicate_claim_across_projects_names_the_project_only_to_who_may_see_i
 def test_database_enforces_the_unique_identity(accepted, applicant):
     from django.db import IntegrityError, transaction
 
-    invoice = invoice_add(accepted, actor=applicant, **invoice_data(accepted))
+    invoice = invoice_add(project=accepted, actor=applicant, **invoice_data(accepted))
     with pytest.raises(IntegrityError), transaction.atomic():
         Invoice.objects.create(
             project=accepted,
@@ -174,31 +177,33 @@ def test_who_may_enter_invoices_and_when(
 ):
     # Not before the project runs.
     with pytest.raises(WorkflowError):
-        invoice_add(approved, actor=applicant, **invoice_data(approved))
+        invoice_add(project=approved, actor=applicant, **invoice_data(approved))
     running = advance(approved, ("start", applicant, {}))
     for actor in (outsider, finance, auditor):
         with pytest.raises(WorkflowError):
-            invoice_add(running, actor=actor, **invoice_data(running))
-    invoice_add(running, actor=applicant, **invoice_data(running))
-    invoice_add(running, actor=reviewer, **invoice_data(running))
+            invoice_add(project=running, actor=actor, **invoice_data(running))
+    invoice_add(project=running, actor=applicant, **invoice_data(running))
+    invoice_add(project=running, actor=reviewer, **invoice_data(running))
     assert Invoice.objects.count() == 2
 
 
 def test_flags_for_finance(accepted, applicant):
     line = accepted.budget_lines.get()
     early = invoice_add(
-        accepted,
+        project=accepted,
         actor=applicant,
         **invoice_data(accepted, issue_date=accepted.start_date - datetime.timedelta(days=3)),
     )
     assert invoice_flags(early) == ["开票日期不在项目实施期内"]
     other_buyer = invoice_add(
-        accepted, actor=applicant, **invoice_data(accepted, buyer_name="别的单位")
+        project=accepted, actor=applicant, **invoice_data(accepted, buyer_name="别的单位")
     )
     assert invoice_flags(other_buyer) == ["抬头与申报组织名称不一致"]
     # ¥1,000 + ¥1,000 + ¥1,500 on a ¥3,000 line: the last goes over the remaining ¥1,000.
     over = invoice_add(
-        accepted, actor=applicant, **invoice_data(accepted, amount="1500.00", total="1500.00")
+        project=accepted,
+        actor=applicant,
+        **invoice_data(accepted, amount="1500.00", total="1500.00"),
     )
     assert "超出该预算明细的剩余额度" in invoice_flags(over)
     assert line.amount == Decimal("3000.00")
@@ -213,29 +218,31 @@ def test_buyer_name_compared_after_normalising_brackets_and_spaces():
 def test_finance_checks_and_checked_invoices_are_locked(
     accepted, applicant, reviewer, finance, leader
 ):
-    invoice = invoice_add(accepted, actor=applicant, **invoice_data(accepted))
+    invoice = invoice_add(project=accepted, actor=applicant, **invoice_data(accepted))
     for actor in (applicant, reviewer, leader):
         with pytest.raises(WorkflowError):
-            invoice_check(invoice, actor=actor, qualified=True)
+            invoice_check(invoice=invoice, actor=actor, qualified=True)
     with pytest.raises(WorkflowError, match="须填写原因"):
-        invoice_check(invoice, actor=finance, qualified=False, reason=" ")
-    checked = invoice_check(invoice, actor=finance, qualified=False, reason="抬头不符")
+        invoice_check(invoice=invoice, actor=finance, qualified=False, reason=" ")
+    checked = invoice_check(invoice=invoice, actor=finance, qualified=False, reason="抬头不符")
     assert checked.check_status == "unqualified" and checked.checked_by == finance
     with pytest.raises(WorkflowError, match="不能再修改"):
-        invoice_update(invoice, actor=applicant, **invoice_data(accepted))
+        invoice_update(invoice=invoice, actor=applicant, **invoice_data(accepted))
     invoice.refresh_from_db()
     assert invoice.check_status == "unqualified" and invoice.check_reason == "抬头不符"
 
 
 def test_pending_invoice_can_be_corrected(accepted, applicant):
-    invoice = invoice_add(accepted, actor=applicant, **invoice_data(accepted))
+    invoice = invoice_add(project=accepted, actor=applicant, **invoice_data(accepted))
     updated = invoice_update(
-        invoice,
+        invoice=invoice,
         actor=applicant,
         **invoice_data(accepted, number=invoice.number, amount="800.00", total="800.00"),
     )
     assert updated.total == Decimal("800.00")
     # Changing it to another claimed invoice's number is refused.
-    other = invoice_add(accepted, actor=applicant, **invoice_data(accepted))
+    other = invoice_add(project=accepted, actor=applicant, **invoice_data(accepted))
     with pytest.raises(WorkflowError, match="只能报销一次"):
-        invoice_update(invoice, actor=applicant, **invoice_data(accepted, number=other.number))
+        invoice_update(
+            invoice=invoice, actor=applicant, **invoice_data(accepted, number=other.number)
+        )

@@ -10,11 +10,15 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from projects.invoice_import import invoice_import
 from projects.models import Project, State
 from projects.models.money import Disbursement, Invoice
 from projects.services import WorkflowError, apply_transition
-from projects.settlement import disbursed_total, disbursement_record, disbursement_reverse
+from projects.services.disbursements import (
+    disbursed_total,
+    disbursement_record,
+    disbursement_reverse,
+)
+from projects.services.invoice_imports import invoice_import
 from tests.projects import fixtures_money
 from tests.projects.fixtures_money import (
     add_invoices,
@@ -82,7 +86,7 @@ def test_many_finance_settles_at_once_pay_once(in_payment, finance):
 def test_many_corrected_payments_at_once_stay_within_the_settlement(in_payment, finance):
     settled = apply_transition(in_payment, "settle", actor=finance, **settle_decision(in_payment))
     disbursement_reverse(
-        Disbursement.objects.get(project=settled),
+        disbursement=Disbursement.objects.get(project=settled),
         actor=finance,
         voucher_number="R-0",
         voucher_date=timezone.localdate(),
@@ -91,7 +95,7 @@ def test_many_corrected_payments_at_once_stay_within_the_settlement(in_payment, 
 
     def pay(i):
         return disbursement_record(
-            settled,
+            project=settled,
             actor=finance,
             amount="1000.00",
             voucher_number=f"C-{i}",
@@ -116,14 +120,14 @@ def test_reversal_racing_corrected_payments(in_payment, finance):
     def act(i):
         if i % 2 == 0:
             return disbursement_reverse(
-                original,
+                disbursement=original,
                 actor=finance,
                 voucher_number=f"R-{i}",
                 voucher_date=timezone.localdate(),
                 reason="更正",
             )
         return disbursement_record(
-            settled,
+            project=settled,
             actor=finance,
             amount="2500.00",
             voucher_number=f"C-{i}",
@@ -155,7 +159,7 @@ def test_settle_racing_reversals(in_payment, finance):
             row = Disbursement.objects.filter(project=in_payment, amount__gt=0).first()
             if row is not None:
                 return disbursement_reverse(
-                    row,
+                    disbursement=row,
                     actor=finance,
                     voucher_number=f"R-{i}",
                     voucher_date=timezone.localdate(),
@@ -194,12 +198,12 @@ def test_two_imports_of_the_same_invoice_cannot_both_win(accepted, applicant, re
 
 
 def test_many_claims_of_one_invoice_at_once(accepted, applicant, reviewer):
-    from projects.settlement import invoice_add
+    from projects.services.invoices import invoice_add
 
     data = invoice_data(accepted)
 
     def claim(i):
-        return invoice_add(accepted, actor=applicant if i % 2 else reviewer, **data)
+        return invoice_add(project=accepted, actor=applicant if i % 2 else reviewer, **data)
 
     results = race(claim)
     assert sum(isinstance(r, Invoice) for r in results) == 1

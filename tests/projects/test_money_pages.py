@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
-from projects.invoice_import import COLUMNS
 from projects.models import Project
 from projects.models.money import Disbursement, Invoice
 from projects.services import apply_transition
+from projects.services.invoice_imports import COLUMNS
 from tests.projects import fixtures_money
 from tests.projects.fixtures_money import (
     add_invoices,

@@ -10,7 +10,8 @@ from projects.forms import form_for
 from projects.models import ProjectHistory, State
 from projects.models.money import Disbursement
 from projects.services import WorkflowError, apply_transition
-from projects.settlement import disbursed_total, final_accounts, final_accounts_save
+from projects.services.disbursements import disbursed_total
+from projects.services.final_accounts import final_accounts_get, final_accounts_save
 from tests.factories import UserFactory
 from tests.projects import fixtures_money
 from tests.projects.fixtures_money import (
@@ -63,8 +64,8 @@ def test_final_accounts_per_line_with_totals(accepted, applicant, reviewer, fina
     invoices = add_invoices(accepted, applicant, Decimal("1000.00"), Decimal("500.00"))
     check_all(invoices[:1], finance)
     line = accepted.budget_lines.get()
-    final_accounts_save(accepted, actor=reviewer, actual_amounts={line.pk: "1500.00"})
-    accounts = final_accounts(accepted)
+    final_accounts_save(project=accepted, actor=reviewer, actual_amounts={line.pk: "1500.00"})
+    accounts = final_accounts_get(project=accepted)
     (row,) = accounts.rows
     assert (row.budgeted, row.actual, row.invoiced, row.qualified, row.pending) == (
         Decimal("3000.00"),
