@@ -133,3 +133,109 @@ def test_template_lists_headers_and_budget_lines_and_reimports(accepted, applica
     buffer.seek(0)
     result = invoice_import(project=accepted, source=buffer, actor=applicant, dry_run=True)
     assert result.ok, result.messages()  # the example row itself is valid
+
+
+# --- issue 10: one money parser, formulas after normalising, cross-kind and script digits -
+
+
+def test_thousands_separators_are_accepted_and_three_decimals_refused(accepted, applicant):
+    good = row(accepted, "21000001", 金额="1,000.00", 价税合计="1,000.00")
+    result = invoice_import(project=accepted, source=xlsx([good]), actor=applicant, dry_run=True)
+    assert result.ok, result.messages()
+    bad = [
+        row(accepted, "21000002", 金额=12.345, 价税合计=12.345),  # a float cell, never rounded
+        row(accepted, "21000003", 金额="1e3", 价税合计="1e3"),
+        row(accepted, "21000004", 金额="+100", 价税合计="+100"),
+        row(accepted, "21000005", 金额="1_000", 价税合计="1_000"),
+        row(accepted, "21000006", 金额="١٠٠", 价税合计="١٠٠"),
+    ]
+    result = invoice_import(project=accepted, source=xlsx(bad), actor=applicant, dry_run=False)
+    assert len(result.bad_rows) == 5, result.messages()
+    assert "最多保留两位小数" in result.messages()[0]
+    assert not Invoice.objects.exists()
+
+
+@pytest.mark.parametrize("cell", [" =1+1", "\r=1", "\u3000=1+1", "\xa0@SUM(A1)", "\t+1"])
+def test_formula_guard_runs_after_whitespace_is_stripped(accepted, applicant, cell):
+    result = invoice_import(
+        project=accepted,
+        source=xlsx([row(accepted, "21100001", 销售方名称=cell)]),
+        actor=applicant,
+        dry_run=False,
+    )
+    assert not result.ok and "公式" in result.messages()[0]
+    assert not Invoice.objects.exists()
+
+
+def test_same_invoice_under_two_kinds_in_one_file_is_one_invoice(accepted, applicant):
+    rows = [
+        row(accepted, "12345678", 发票代码="310023113011"),
+        row(accepted, "31002311301112345678", 发票代码="", 票据种类="数电发票"),
+        row(accepted, "١٢٣٤٥٦٧٨"),  # Arabic-Indic digits: not a number at all
+    ]
+    result = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=False)
+    messages = result.messages()
+    assert "第3行" in messages[0] and "与第2行是同一张发票" in messages[0]
+    assert "第4行" in messages[1] and "应为8位数字" in messages[1]
+    assert not Invoice.objects.exists()
+
+
+@pytest.fixture(scope="module")
+def bomb_path(tmp_path_factory):
+    """A 1 MB xlsx whose shared strings inflate to 1 GiB."""
+    import zipfile
+
+    plain = xlsx([]).getvalue()
+    path = tmp_path_factory.mktemp("bomb") / "bomb.xlsx"
+    with zipfile.ZipFile(BytesIO(plain)) as source, zipfile.ZipFile(path, "w", 8) as bomb:
+        for info in source.infolist():
+            if info.filename != "xl/sharedStrings.xml":
+                bomb.writestr(info.filename, source.read(info.filename))
+        with bomb.open("xl/sharedStrings.xml", "w", force_zip64=True) as part:
+            part.write(b'<?xml version="1.0"?><sst count="1" uniqueCount="1"><si><t>')
+            chunk = b"A" * (1 << 20)
+            for _ in range(1024):
+                part.write(chunk)
+            part.write(b"</t></si></sst>")
+    assert path.stat().st_size < 2 * 1024 * 1024
+    return path
+
+
+def test_xlsx_bomb_is_refused_before_parsing_without_memory_growth(accepted, applicant, bomb_path):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with open(bomb_path, "rb") as handle:
+            result = invoice_import(project=accepted, source=handle, actor=applicant, dry_run=True)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert not result.ok
+    assert "解压后超过" in result.messages()[0]
+    assert peak < 16 * 1024 * 1024  # the 1 GiB part was never inflated into memory
+
+
+def test_bounds_check_limits_the_size_and_the_ratio():
+    import zipfile
+
+    from django.core.exceptions import ValidationError
+
+    from projects.uploads import check_ooxml_bounds
+
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.xml", b"<a>" + b"x" * 3000 + b"</a>")
+    buffer.seek(0)
+    check_ooxml_bounds(buffer)  # small and ordinary: accepted, position restored
+    assert buffer.tell() == 0
+    # Lower limits: the declared size, then the ratio, each refused in Chinese.
+    with pytest.raises(ValidationError, match="解压后超过"):
+        check_ooxml_bounds(buffer, max_uncompressed=1000)
+    big = BytesIO()
+    with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("b.xml", b"y" * (4 * 1024 * 1024))
+    with pytest.raises(ValidationError, match="压缩比异常"):
+        check_ooxml_bounds(big)
+    with pytest.raises(ValidationError, match="无法读取"):
+        check_ooxml_bounds(BytesIO(b"PK\x03\x04 not really"))
