@@ -175,3 +175,32 @@ def test_database_refuses_a_positive_reversal(settled, finance):
             paid_by=finance,
             reverses=original,
         )
+
+
+def test_reversal_and_corrected_payment_are_verifiable_events_with_before_and_after(
+    settled, finance
+):
+    from projects.models import ProjectHistory
+    from projects.services import events
+
+    original = Disbursement.objects.get(project=settled)
+    disbursement_reverse(
+        disbursement=original,
+        actor=finance,
+        voucher_number="R-EV",
+        voucher_date=timezone.localdate(),
+        reason="账号错误",
+    )
+    reversal = ProjectHistory.objects.filter(project=settled).order_by("-seq").first()
+    assert reversal.transition == "disbursement_reverse"
+    assert reversal.data["before"] == {"disbursed": "2500.00"}
+    assert reversal.data["after"] == {"disbursed": "0.00"}
+    assert events.verify().ok
+    for bad in ("1e3", "+100", "1_000", "١٠٠", "100.001"):
+        with pytest.raises(WorkflowError):
+            disbursement_record(project=settled, actor=finance, amount=bad, **_payment())
+    disbursement_record(project=settled, actor=finance, amount="1,000.00", **_payment())
+    record = ProjectHistory.objects.filter(project=settled).order_by("-seq").first()
+    assert record.transition == "disbursement_record"
+    assert record.data["after"] == {"disbursed": "1000.00"}
+    assert events.verify().ok
