@@ -25,7 +25,7 @@ from openpyxl import Workbook, load_workbook
 from projects import permissions as perm
 from projects.models import BudgetLine, Project
 from projects.models.money import Invoice
-from projects.money import normalise_text
+from projects.money import normalise_text, to_money
 from projects.services import events
 from projects.services.errors import WorkflowError
 from projects.services.invoices import invoice_duplicates, invoice_validate
@@ -215,7 +215,8 @@ def _claimed(project: Project) -> dict:
     figures = Invoice.objects.filter(project=project).aggregate(
         count=Count("pk"), total=Sum("total")
     )
-    return {"invoices": figures["count"], "invoiced": str(figures["total"] or Decimal("0.00"))}
+    # SQLite sums decimals with binary floats: quantise the (exact-cent) total for the record.
+    return {"invoices": figures["count"], "invoiced": str(to_money(figures["total"]))}
 
 
 # --- the service --------------------------------------------------------------------------

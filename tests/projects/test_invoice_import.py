@@ -239,3 +239,33 @@ def test_bounds_check_limits_the_size_and_the_ratio():
         check_ooxml_bounds(big)
     with pytest.raises(ValidationError, match="无法读取"):
         check_ooxml_bounds(BytesIO(b"PK\x03\x04 not really"))
+
+
+def test_an_import_is_one_verifiable_event_with_before_and_after(accepted, applicant):
+    from projects.models import ProjectHistory
+    from projects.services import events
+
+    rows = [row(accepted, f"{22000000 + i}") for i in range(3)]
+    invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=False)
+    event = ProjectHistory.objects.filter(project=accepted).order_by("-seq").first()
+    assert event.transition == "invoice_import" and event.data["count"] == 3
+    assert event.data["before"] == {"invoices": 0, "invoiced": "0.00"}
+    assert event.data["after"] == {"invoices": 3, "invoiced": "300.30"}
+    assert events.verify().ok
+
+
+def test_the_migration_computes_the_same_identity_as_the_service():
+    import importlib
+
+    from projects.services.invoices import invoice_identity
+
+    migration = importlib.import_module("projects.migrations.0008_invoice_identity_across_kinds")
+    for code, number in (
+        ("3100231130", "12345678"),
+        ("310023113011", "１２３４５６７８"),
+        ("", "31002311301112345678"),
+        ("", "AB12"),
+        ("ab", "x 1"),
+        ("123", "4567"),
+    ):
+        assert migration.identity(code, number) == invoice_identity(code, number)

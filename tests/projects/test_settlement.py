@@ -334,3 +334,12 @@ def test_final_accounts_save_refuses_rounding_and_leaves_a_verifiable_event(
     assert event.data["before"] == {str(line.pk): None}
     assert event.data["after"] == {str(line.pk): "1000.00"}
     assert events.verify().ok
+
+
+def test_payment_forms_share_the_one_field_list():
+    from projects.forms_money import PaymentForm, RecordForm, SettleForm
+    from projects.services.disbursements import PAYMENT_FIELDS
+
+    assert tuple(PaymentForm.base_fields) == PAYMENT_FIELDS
+    assert set(PAYMENT_FIELDS) <= set(SettleForm.base_fields)
+    assert list(RecordForm().fields) == ["amount", "purpose", *PAYMENT_FIELDS]
