@@ -531,7 +531,7 @@ def _project_rows(projects, note):
 def finance_invoices_panel(user):
     if not has_role(user, Role.FINANCE):
         return None
-    pending = pending_checks(20)
+    pending = pending_checks(user, 20)
     url = reverse("admin:projects_invoice_changelist")
     rows = [
         {

@@ -62,13 +62,15 @@ def invoice_flags(invoice: Invoice, *, line_invoiced: Decimal | None = None) -> 
     return flags
 
 
-def pending_checks(limit: int = 20) -> list[dict]:
-    """Projects with invoices waiting for finance's check: count and total per project."""
+def pending_checks(user, limit: int = 20) -> list[dict]:
+    """Projects with invoices waiting for `user`'s check (finance): count and total per
+    project; not the projects whose payment the user approved (they may not check those)."""
     return list(
         Invoice.objects.filter(
             check_status=Invoice.CheckStatus.PENDING,
             project__state__in=perm.INVOICE_CHECK_STATES,
         )
+        .exclude(project__payment_approved_by=user)
         .values("project_id", "project__code", "project__title")
         .annotate(count=Count("pk"), total=Sum("total"))
         .order_by("project__code")[:limit]

@@ -460,4 +460,9 @@ def test_payment_approver_may_not_check_or_recheck_that_projects_invoices(
 
     assert not perm.may_check_invoices(project, finance2)
     assert perm.may_check_invoices(project, finance)
+    # finance2's to-do list no longer offers the project's pending invoice; finance's does.
+    from projects.selectors.invoices import pending_checks
+
+    assert [row["project_id"] for row in pending_checks(finance)] == [project.pk]
+    assert pending_checks(finance2) == []
     assert third.check_status == "pending"
