@@ -466,3 +466,33 @@ def test_payment_approver_may_not_check_or_recheck_that_projects_invoices(
     assert [row["project_id"] for row in pending_checks(finance)] == [project.pk]
     assert pending_checks(finance2) == []
     assert third.check_status == "pending"
+
+
+def test_identity_migration_rewrites_old_rows_and_stops_on_a_hidden_double_claim(
+    accepted, applicant
+):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("projects.migrations.0008_invoice_identity_across_kinds")
+    vat = invoice_add(
+        project=accepted,
+        actor=applicant,
+        **invoice_data(accepted, code="310023113011", number="12345678"),
+    )
+    other = invoice_add(project=accepted, actor=applicant, **invoice_data(accepted))
+    # As 0007 stored them: "CODE|NUMBER".
+    Invoice.objects.filter(pk=vat.pk).update(identity="310023113011|12345678")
+    Invoice.objects.filter(pk=other.pk).update(identity=f"3100231130|{other.number}")
+    migration.forwards(apps, None)
+    vat.refresh_from_db()
+    other.refresh_from_db()
+    assert vat.identity == "31002311301112345678"
+    assert other.identity == f"3100231130{other.number}"
+    # A 数电 row stored under the old scheme that is the same paper invoice: named, not merged.
+    Invoice.objects.filter(pk=other.pk).update(
+        kind="digital", code="", number="31002311301112345678", identity="|31002311301112345678"
+    )
+    with pytest.raises(RuntimeError, match="是同一张发票"):
+        migration.forwards(apps, None)
