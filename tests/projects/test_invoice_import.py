@@ -259,7 +259,7 @@ def test_the_migration_computes_the_same_identity_as_the_service():
 
     from projects.services.invoices import invoice_identity
 
-    migration = importlib.import_module("projects.migrations.0008_invoice_identity_across_kinds")
+    migration = importlib.import_module("projects.migrations.0009_invoice_identity_across_kinds")
     for code, number in (
         ("3100231130", "12345678"),
         ("310023113011", "１２３４５６７８"),

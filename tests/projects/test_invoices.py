@@ -475,7 +475,7 @@ def test_identity_migration_rewrites_old_rows_and_stops_on_a_hidden_double_claim
 
     from django.apps import apps
 
-    migration = importlib.import_module("projects.migrations.0008_invoice_identity_across_kinds")
+    migration = importlib.import_module("projects.migrations.0009_invoice_identity_across_kinds")
     vat = invoice_add(
         project=accepted,
         actor=applicant,

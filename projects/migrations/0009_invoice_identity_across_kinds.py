@@ -60,6 +60,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("projects", "0007_history_sequence_required")]
+    dependencies = [("projects", "0008_issued_documents")]
 
     operations = [migrations.RunPython(forwards, backwards)]
