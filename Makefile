@@ -43,8 +43,10 @@ lint: install
 	$(BIN)/ruff format --check .
 
 # Production serving (docs/operations.md): settings from the environment (DATABASE_URL …);
-# collectstatic must build the same hashed manifest that the server then reads.
+# the deployment check runs first (keys in the environment, HTTPS settings) and a failure
+# stops here; collectstatic must build the same hashed manifest that the server then reads.
 serve: install
+	DJANGO_STATIC_MANIFEST=1 $(BIN)/python manage.py check --deploy --fail-level WARNING
 	DJANGO_STATIC_MANIFEST=1 $(BIN)/python manage.py collectstatic --noinput
 	DJANGO_STATIC_MANIFEST=1 exec $(BIN)/gunicorn config.wsgi:application \
 		--bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-3} \
