@@ -19,7 +19,7 @@ install: $(STAMP)
 demo: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py demo_data
+	$(BIN)/python manage.py demo_data --allow-demo-accounts
 	@echo "打开 http://127.0.0.1:8000/admin/ ,用上面列出的账号登录。"
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 

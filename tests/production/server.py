@@ -76,7 +76,7 @@ def serving(tmp_path: Path, workers: int = 2):
     process = None
     try:
         manage(env, "migrate", "--noinput")
-        manage(env, "demo_data")
+        manage(env, "demo_data", "--allow-demo-accounts")
         process = subprocess.Popen(
             ["make", "--no-print-directory", "serve"],
             cwd=ROOT,
