@@ -6,15 +6,30 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: install demo test test-sqlite test-postgres lint serve
+# Keep in step with OPTIONS in scripts/check_lock.py.
+LOCK_OPTIONS := --quiet --generate-hashes --extra=dev --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links
 
-$(STAMP): pyproject.toml
+.PHONY: install lock check-lock demo test test-sqlite test-postgres lint serve
+
+# Every package at the version and hash of requirements.lock (nothing floats), then the
+# project itself without resolving anything again.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# After changing the dependencies in pyproject.toml: `make lock`, then commit both files.
+lock: install
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile $(LOCK_OPTIONS) \
+		-o requirements.lock pyproject.toml
+
+# CI: the lock is what `make lock` would write for pyproject.toml as it is.
+check-lock: install
+	$(BIN)/python scripts/check_lock.py
 
 demo: install
 	mkdir -p var
