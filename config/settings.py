@@ -47,8 +47,13 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "projects",
+    # After accounts: its admin module extends the user admin with the second factor.
+    "twofactor",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +67,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): did this session show a second-factor code?
+    "django_otp.middleware.OTPMiddleware",
+    # The roles of TWO_FACTOR_REQUIRED_ROLES reach only the code step or the enrolment page.
+    "twofactor.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a locked-out login into the lockout page.
@@ -123,6 +132,14 @@ AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0) or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
 )
+
+# Second factor (TOTP, django-otp; see twofactor/): who must use one is set here, from the
+# environment: role group names of accounts.roles and `superuser`, comma-separated. Anyone
+# else may enrol voluntarily. An empty value makes it voluntary for everyone.
+TWO_FACTOR_REQUIRED_ROLES = env.list(
+    "DJANGO_2FA_REQUIRED_ROLES", default=["leadership", "finance", "superuser"]
+)
+OTP_TOTP_ISSUER = "党费项目化管理"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -12,6 +12,10 @@ os.environ.setdefault("DJANGO_ALLOW_DEMO_DATA", "1")
 
 # Password hashing at full strength costs ~0.2 s a user; tests need logins, not strength.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The test client's force_login() skips the sign-in steps, so the second factor is not
+# required by default here; tests/twofactor/ and the browser tests (tests/browser/conftest)
+# require it for leadership, finance and superusers, as production does.
+settings.TWO_FACTOR_REQUIRED_ROLES = []
 
 from accounts.roles import Role  # noqa: E402
 from tests.factories import OrganizationFactory, UserFactory, WorkCommitteeFactory  # noqa: E402
