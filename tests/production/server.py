@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import psycopg
+import pyotp
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
@@ -77,8 +80,9 @@ def serving(tmp_path: Path, workers: int = 2):
     try:
         manage(env, "migrate", "--noinput")
         manage(env, "demo_data", "--allow-demo-accounts")
+        venv = Path(sys.prefix)  # the interpreter running the tests: installed already
         process = subprocess.Popen(
-            ["make", "--no-print-directory", "serve"],
+            ["make", "--no-print-directory", "-o", f"{venv}/.installed", "serve", f"VENV={venv}"],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -114,3 +118,60 @@ def wait_until_up(base_url: str, process, log, timeout: float = 120) -> None:
             time.sleep(0.3)
     log.seek(0)
     raise AssertionError(f"gunicorn 未在 {timeout} 秒内启动\n{log.read()}")
+
+
+# --- signing in over HTTP, second factor included ----------------------------------------
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+SECRET = re.compile(r'class="twofactor-secret">([A-Z2-7 ]+)<')
+# Authenticator secrets of the accounts this process enrolled, as a phone app keeps them.
+AUTHENTICATORS: dict[str, pyotp.TOTP] = {}
+
+
+def _post(opener, url: str, page: str, base_url: str, fields: dict, timeout: float = 30):
+    data = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": CSRF.search(page).group(1), **fields}
+    ).encode()
+    request = urllib.request.Request(url, data=data, headers={"Referer": base_url})
+    return opener.open(request, timeout=timeout)  # follows redirects
+
+
+def sign_in(opener, base_url: str, username: str, password: str, timeout: float = 30):
+    """Sign in through the real forms as a person would: the password, then, for an account
+    that must use a second factor, the enrolment page on its first sign-in (the QR's secret
+    read from the page, the first code from pyotp) or the code step on a later one.
+
+    Returns (status, final url, page, headers, steps) of the page reached, where steps
+    names the sign-in pages passed through ("enrol" / "code")."""
+    with opener.open(f"{base_url}/admin/login/?next=/admin/", timeout=timeout) as response:
+        page = response.read().decode()
+    url = f"{base_url}/admin/login/?next=/admin/"
+    response = _post(
+        opener, url, page, base_url, {"username": username, "password": password, "next": "/admin/"}
+    )
+    steps = []
+    with response:
+        url, page = response.url, response.read().decode()
+    if "/admin/signin/enrol/" in url:
+        steps.append("enrol")
+        authenticator = pyotp.TOTP(SECRET.search(page).group(1).replace(" ", ""))
+        AUTHENTICATORS[username] = authenticator
+        with _post(opener, url, page, base_url, {"code": authenticator.now()}) as response:
+            codes_page = response.read().decode()
+        assert "双重验证已启用" in codes_page, codes_page[:2000]
+        # "我已保存恢复码,继续" leads on to the page that was asked for.
+        response = opener.open(f"{base_url}/admin/", timeout=timeout)
+    elif "/admin/signin/code/" in url:
+        steps.append("code")
+        code = AUTHENTICATORS[username].at(time.time(), counter_offset=1)
+        response = _post(opener, url, page, base_url, {"code": code, "next": "/admin/"})
+    else:
+        return 200, url, page, dict(response.headers), steps
+    with response:
+        return (
+            response.status,
+            response.url,
+            response.read().decode(),
+            dict(response.headers),
+            steps,
+        )
