@@ -126,3 +126,13 @@ def test_demo_data_brings_its_own_accounts_back_to_their_demo_roles(capsys):
     call_command("demo_data")
     leader = User.objects.get(username="leader1")
     assert leader.role_names == {Role.LEADERSHIP}
+
+
+@pytest.mark.django_db
+def test_demo_data_says_which_accounts_enrol_a_second_factor_on_first_login(settings, capsys):
+    settings.TWO_FACTOR_REQUIRED_ROLES = ["leadership", "finance", "superuser"]
+    call_command("demo_data")
+    lines = capsys.readouterr().out.splitlines()
+    marked = {line.split()[0] for line in lines if "须双重验证" in line and line.startswith("  ")}
+    assert marked == {"leader1", "leader2", "finance1", "finance2"}
+    assert any("绑定身份验证器" in line for line in lines)

@@ -46,9 +46,17 @@ class Command(BaseCommand):
                 ) from taken
         self.stdout.write(self.style.SUCCESS("演示数据已就绪。"))
         self.stdout.write(f"所有演示账号的密码:{DEMO_PASSWORD}")
+        required = set(settings.TWO_FACTOR_REQUIRED_ROLES)
         for username, user in data["users"].items():
             roles = "、".join(Role(r).label for r in sorted(user.role_names))
-            self.stdout.write(f"  {username:<12} {roles} · {user.organization}")
+            second = " · 须双重验证" if required & user.role_names else ""
+            self.stdout.write(f"  {username:<12} {roles} · {user.organization}{second}")
+        if required:
+            self.stdout.write(
+                "标注“须双重验证”的账号首次登录时,输入密码后会进入“绑定身份验证器”页面:"
+                "用手机上的身份验证器应用扫描二维码,输入显示的 6 位验证码,抄下恢复码;"
+                "以后每次登录在密码之后输入验证码。"
+            )
         for line in extra:
             self.stdout.write(line)
 
