@@ -1,8 +1,8 @@
-"""A superuser resets someone's second factor (a lost phone); the reset is an event."""
+"""A superuser resets someone's second factor (a lost phone); the reset is an event in the
+history chain (projects.services.events), signed by the superuser, in the same transaction."""
 
 from __future__ import annotations
 
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 
 from twofactor import policy
@@ -28,15 +28,13 @@ def second_factor_reset(*, actor, user) -> int:
 
 
 def record_reset(*, actor, user, removed: int) -> None:
-    """The one place the reset is written down.
+    """The one place the reset is written down: a signed event in the history chain."""
+    from projects.services import events
 
-    TODO(lead): when projects.services.events is on main, this becomes
-    events.record(actor=actor, action=RESET_ACTION, data={...}) (the history chain).
-    """
-    LogEntry.objects.log_actions(
-        user_id=actor.pk,
-        queryset=[user],
-        action_flag=CHANGE,
-        change_message=f"重置双重验证:删除 {removed} 个验证设备,下次登录须重新绑定。",
-        single_object=True,
+    events.record(
+        actor=actor,
+        action=RESET_ACTION,
+        subject=f"用户:{user.username}",
+        opinion=f"重置双重验证:删除 {removed} 个验证设备,下次登录须重新绑定。",
+        data={"user": user.pk, "username": user.username, "devices_removed": removed},
     )

@@ -5,11 +5,12 @@ import re
 import time
 
 import pytest
-from django.contrib.admin.models import LogEntry
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
+from projects.models import ProjectHistory
+from projects.services.events import verify
 from tests.factories import PASSWORD
 from tests.otp import enrol, fresh_code, secret_of, totp
 
@@ -260,8 +261,11 @@ def test_a_superuser_resets_a_lost_second_factor_and_it_is_recorded(client, lead
     assert "已重置 1 个用户的双重验证" in response.content.decode()
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
     assert not leader.staticdevice_set.exists()
-    entry = LogEntry.objects.get(object_id=str(leader.pk))
-    assert entry.user == root and "重置双重验证" in entry.change_message
+    event = ProjectHistory.objects.get(transition="second_factor_reset")
+    assert event.actor == root and event.project is None
+    assert event.data["username"] == leader.username and event.data["devices_removed"] == 2
+    assert "重置双重验证" in event.opinion
+    assert verify().ok  # chained and signed like every other event
     # The leader is back to the enrolment page at the next login.
     client.logout()
     password_step(client, leader)
@@ -276,6 +280,7 @@ def test_only_a_superuser_may_reset(client, settings, leader, finance):
     with pytest.raises(ResetRefused):
         second_factor_reset(actor=leader, user=finance)
     assert TOTPDevice.objects.filter(user=finance).exists()
+    assert not ProjectHistory.objects.exists()
     client.force_login(leader)
     page = client.get("/admin/accounts/user/").content.decode()
     assert "reset_second_factor" not in page
