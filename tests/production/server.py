@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -124,8 +125,22 @@ def wait_until_up(base_url: str, process, log, timeout: float = 120) -> None:
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 SECRET = re.compile(r'class="twofactor-secret">([A-Z2-7 ]+)<')
-# Authenticator secrets of the accounts this process enrolled, as a phone app keeps them.
+# Authenticator secrets of the accounts this process enrolled, as a phone app keeps them,
+# and the last time step each one used: django-otp accepts a code once, one step either
+# side of now, so sign-ins of one account (the load test's users) take turns.
 AUTHENTICATORS: dict[str, pyotp.TOTP] = {}
+LAST_STEP: dict[str, int] = {}
+SIGN_IN_LOCK = threading.Lock()
+
+
+def _next_code(username: str) -> str:
+    authenticator = AUTHENTICATORS[username]
+    now = time.time()
+    step = max(int(now // 30), LAST_STEP.get(username, 0) + 1)
+    if step > int(now // 30) + 1:
+        time.sleep((step - 1) * 30 - now + 0.5)
+    LAST_STEP[username] = step
+    return authenticator.at(step * 30)
 
 
 def _post(opener, url: str, page: str, base_url: str, fields: dict, timeout: float = 30):
@@ -137,6 +152,11 @@ def _post(opener, url: str, page: str, base_url: str, fields: dict, timeout: flo
 
 
 def sign_in(opener, base_url: str, username: str, password: str, timeout: float = 30):
+    with SIGN_IN_LOCK:
+        return _sign_in(opener, base_url, username, password, timeout)
+
+
+def _sign_in(opener, base_url: str, username: str, password: str, timeout: float = 30):
     """Sign in through the real forms as a person would: the password, then, for an account
     that must use a second factor, the enrolment page on its first sign-in (the QR's secret
     read from the page, the first code from pyotp) or the code step on a later one.
@@ -154,16 +174,16 @@ def sign_in(opener, base_url: str, username: str, password: str, timeout: float 
         url, page = response.url, response.read().decode()
     if "/admin/signin/enrol/" in url:
         steps.append("enrol")
-        authenticator = pyotp.TOTP(SECRET.search(page).group(1).replace(" ", ""))
-        AUTHENTICATORS[username] = authenticator
-        with _post(opener, url, page, base_url, {"code": authenticator.now()}) as response:
+        AUTHENTICATORS[username] = pyotp.TOTP(SECRET.search(page).group(1).replace(" ", ""))
+        code = _next_code(username)
+        with _post(opener, url, page, base_url, {"code": code}) as response:
             codes_page = response.read().decode()
         assert "双重验证已启用" in codes_page, codes_page[:2000]
         # "我已保存恢复码,继续" leads on to the page that was asked for.
         response = opener.open(f"{base_url}/admin/", timeout=timeout)
     elif "/admin/signin/code/" in url:
         steps.append("code")
-        code = AUTHENTICATORS[username].at(time.time(), counter_offset=1)
+        code = _next_code(username)
         response = _post(opener, url, page, base_url, {"code": code, "next": "/admin/"})
     else:
         return 200, url, page, dict(response.headers), steps
