@@ -13,11 +13,13 @@ LOCK_OPTIONS := --quiet --generate-hashes --extra=dev --strip-extras --allow-uns
 .PHONY: install lock check-lock demo test test-sqlite test-postgres lint serve
 
 # Every package at the version and hash of requirements.lock (nothing floats), then the
-# project itself without resolving anything again.
+# project itself without resolving anything again. The project runs from this folder
+# (pyproject.toml lists no packages), so a plain install records it; an editable one only
+# adds a setuptools warning on every fresh install.
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -36,7 +38,7 @@ demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_data --allow-demo-accounts
 	@echo "打开 http://127.0.0.1:8000/admin/ ,用上面列出的账号登录。"
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	DJANGO_RUNSERVER_HIDE_WARNING=true $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # The whole suite on the embedded SQLite, then again on PostgreSQL when one is reachable
 # (TEST_DATABASE_URL, or the local server). Tests marked `postgres` (row locks, real
