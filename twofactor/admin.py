@@ -49,3 +49,18 @@ class UserAdmin(AccountsUserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, UserAdmin)
+
+
+def _unregister_device_admins() -> None:
+    """django-otp's own device pages are English and would let an administrator read a
+    person's authenticator secret or add a device in their name; the reset above is the
+    one way an administrator touches someone's second factor."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for model in (TOTPDevice, StaticDevice):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_unregister_device_admins()

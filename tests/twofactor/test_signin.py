@@ -290,3 +290,16 @@ def test_only_a_superuser_may_reset(client, settings, leader, finance):
     )
     assert TOTPDevice.objects.filter(user=finance).exists()
     assert secret_of(TOTPDevice.objects.get(user=finance))
+
+
+def test_no_admin_page_shows_or_adds_someone_elses_authenticator(client):
+    from django.contrib import admin
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    assert not admin.site.is_registered(TOTPDevice)
+    assert not admin.site.is_registered(StaticDevice)
+    root = User.objects.create_superuser("root", "r@example.org", PASSWORD)
+    enrol(root)
+    client.force_login(root)
+    client.post("/admin/signin/code/", {"code": fresh_code(TOTPDevice.objects.get(user=root))})
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
