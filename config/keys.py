@@ -1,10 +1,10 @@
 """Secret keys: from the environment in a deployment, generated once into var/ otherwise.
 
-No key is ever committed. Without DJANGO_SECRET_KEY / HISTORY_HMAC_KEY in the environment
-(the embedded demo, the tests, a developer's machine) a random key is written on first use
-to a file under var/ (ignored by git, mode 0600) and read back on every later start. A
-deployment must set both in the environment: `manage.py check --deploy` fails otherwise
-(config.checks), and `make serve` runs that check before it starts gunicorn.
+No key is ever committed. Without DJANGO_SECRET_KEY / HISTORY_HMAC_KEY / DOCUMENT_VERIFY_KEY
+in the environment (the embedded demo, the tests, a developer's machine) a random key is
+written on first use to a file under var/ (ignored by git, mode 0600) and read back on every
+later start. A deployment must set all three in the environment: `manage.py check --deploy`
+fails otherwise (config.checks), and `make serve` runs that check before gunicorn starts.
 """
 
 from __future__ import annotations
@@ -17,6 +17,13 @@ from pathlib import Path
 KEY_FILES = {
     "DJANGO_SECRET_KEY": "secret_key",
     "HISTORY_HMAC_KEY": "history_hmac_key",
+    "DOCUMENT_VERIFY_KEY": "document_verify_key",
+}
+# The deployment check's id for each missing key (config.checks).
+CHECK_IDS = {
+    "DJANGO_SECRET_KEY": "dangfei.E001",
+    "HISTORY_HMAC_KEY": "dangfei.E002",
+    "DOCUMENT_VERIFY_KEY": "dangfei.E004",
 }
 
 

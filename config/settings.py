@@ -16,7 +16,8 @@ env = environ.Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # Keys come from the environment; without it (demo, tests) from files generated once under
-# var/. No key is committed; `check --deploy` fails unless both are in the environment.
+# var/. No key is committed; `check --deploy` fails unless all three (this one,
+# HISTORY_HMAC_KEY and DOCUMENT_VERIFY_KEY below) are in the environment (config/keys.py).
 SECRET_KEY = key("DJANGO_SECRET_KEY", BASE_DIR / "var")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -30,7 +31,7 @@ HISTORY_HMAC_KEY_ID = env.str("HISTORY_HMAC_KEY_ID", default="k1")
 HISTORY_HMAC_OLD_KEYS = env.dict("HISTORY_HMAC_OLD_KEYS", default={})
 # Key for the verification codes (QR) on printed documents (projects/documents): a key of its
 # own, so that neither key can stand in for the other; also kept out of the database.
-DOCUMENT_VERIFY_KEY = env.str("DOCUMENT_VERIFY_KEY", default="dev-only-document-verify-key")
+DOCUMENT_VERIFY_KEY = key("DOCUMENT_VERIFY_KEY", BASE_DIR / "var")
 # The address the QR leads to, e.g. https://dangfei.example.org (default: the request's host).
 DOCUMENT_VERIFY_BASE_URL = env.str("DOCUMENT_VERIFY_BASE_URL", default="")
 

@@ -39,6 +39,7 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
         "DJANGO_SECURE_HTTPS": "1",
         "DJANGO_STATIC_MANIFEST": "1",
         "HISTORY_HMAC_KEY": "a-long-random-history-key",
+        "DOCUMENT_VERIFY_KEY": "a-long-random-document-key",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
     }
     result = subprocess.run(

@@ -24,6 +24,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "smoke-" + "x" * 40 + "-AbCdEfGhIjKlMnOpQrSt",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
     "HISTORY_HMAC_KEY": "smoke-history-key",
+    "DOCUMENT_VERIFY_KEY": "smoke-document-verify-key",
     # Plain http on loopback: no TLS to terminate here (production sets it behind the proxy).
     "DJANGO_SECURE_HTTPS": "0",
 }

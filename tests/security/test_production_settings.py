@@ -59,14 +59,16 @@ def test_without_a_proxy_the_client_address_is_the_socket_address():
 PRODUCTION_KEYS = {
     "DJANGO_SECRET_KEY": "x" * 30 + "-production-secret-AbCdEfGhIjKlMnOpQrSt",
     "HISTORY_HMAC_KEY": "a-long-random-history-key-from-the-vault",
+    "DOCUMENT_VERIFY_KEY": "a-long-random-document-key-from-the-vault",
 }
+KEY_NAMES = tuple(PRODUCTION_KEYS)
 
 
 def check_deploy(tmp_path, **env) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("DJANGO_") and k not in ("HISTORY_HMAC_KEY", "DATABASE_URL")
+        if not k.startswith("DJANGO_") and k not in (*KEY_NAMES, "DATABASE_URL")
     }
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -84,22 +86,25 @@ def check_deploy(tmp_path, **env) -> subprocess.CompletedProcess:
     )
 
 
-def test_check_deploy_fails_when_either_key_is_missing_from_the_environment(tmp_path):
-    neither = check_deploy(tmp_path)
-    assert neither.returncode != 0
-    assert "dangfei.E001" in neither.stderr and "DJANGO_SECRET_KEY" in neither.stderr
-    assert "dangfei.E002" in neither.stderr and "HISTORY_HMAC_KEY" in neither.stderr
+def test_check_deploy_fails_when_any_key_is_missing_from_the_environment(tmp_path):
+    ids = {
+        "DJANGO_SECRET_KEY": "dangfei.E001",
+        "HISTORY_HMAC_KEY": "dangfei.E002",
+        "DOCUMENT_VERIFY_KEY": "dangfei.E004",
+    }
+    none = check_deploy(tmp_path)
+    assert none.returncode != 0
+    for name, check_id in ids.items():
+        assert check_id in none.stderr and name in none.stderr
+    for missing in ids:
+        present = {k: v for k, v in PRODUCTION_KEYS.items() if k != missing}
+        result = check_deploy(tmp_path, **present)
+        assert result.returncode != 0, missing
+        assert ids[missing] in result.stderr and missing in result.stderr
+        assert [i for n, i in ids.items() if n != missing and i in result.stderr] == []
 
-    only_secret = check_deploy(tmp_path, DJANGO_SECRET_KEY=PRODUCTION_KEYS["DJANGO_SECRET_KEY"])
-    assert only_secret.returncode != 0
-    assert "dangfei.E002" in only_secret.stderr and "dangfei.E001" not in only_secret.stderr
 
-    only_history = check_deploy(tmp_path, HISTORY_HMAC_KEY=PRODUCTION_KEYS["HISTORY_HMAC_KEY"])
-    assert only_history.returncode != 0
-    assert "dangfei.E001" in only_history.stderr and "dangfei.E002" not in only_history.stderr
-
-
-def test_check_deploy_passes_with_both_keys_in_the_environment(tmp_path):
+def test_check_deploy_passes_with_all_keys_in_the_environment(tmp_path):
     result = check_deploy(tmp_path, **PRODUCTION_KEYS)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -108,12 +113,11 @@ def test_check_deploy_passes_with_both_keys_in_the_environment(tmp_path):
 def test_without_the_environment_the_keys_come_from_var_never_a_committed_default():
     code = (
         "import json, django; from django.conf import settings; django.setup(); "
-        "print(json.dumps([settings.SECRET_KEY, settings.HISTORY_HMAC_KEY]))"
+        "print(json.dumps([settings.SECRET_KEY, settings.HISTORY_HMAC_KEY,"
+        " settings.DOCUMENT_VERIFY_KEY]))"
     )
     clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("DJANGO_") and k != "HISTORY_HMAC_KEY"
+        k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k not in KEY_NAMES
     }
     runs = [
         json.loads(
@@ -128,14 +132,16 @@ def test_without_the_environment_the_keys_come_from_var_never_a_committed_defaul
         )
         for _ in range(2)
     ]
-    secret, history = runs[0]
+    secret, history, document = runs[0]
     assert runs[1] == runs[0]  # generated once, then reused
     assert secret == (ROOT / "var" / "secret_key").read_text().strip()
     assert history == (ROOT / "var" / "history_hmac_key").read_text().strip()
-    assert len(secret) >= 50 and len(history) >= 50 and secret != history
+    assert document == (ROOT / "var" / "document_verify_key").read_text().strip()
+    assert min(len(secret), len(history), len(document)) >= 50
+    assert len({secret, history, document}) == 3
     # No key is written in the code: neither value appears in any committed Python file.
     sources = "".join(p.read_text() for p in (ROOT / "config").glob("*.py"))
-    assert secret not in sources and "dev-only" not in sources
+    assert secret not in sources and history not in sources and "dev-only" not in sources
 
 
 def test_a_generated_key_file_is_private_and_reused(tmp_path):
@@ -155,7 +161,7 @@ def test_make_serve_does_not_start_when_the_deployment_check_fails(tmp_path):
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("DJANGO_") and k not in ("HISTORY_HMAC_KEY", "DATABASE_URL")
+        if not k.startswith("DJANGO_") and k not in (*KEY_NAMES, "DATABASE_URL")
     }
     result = subprocess.run(
         # -o: the already installed interpreter is used as it is (no reinstall here).
@@ -174,6 +180,6 @@ def test_make_serve_does_not_start_when_the_deployment_check_fails(tmp_path):
     )
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "dangfei.E001" in output and "dangfei.E002" in output
+    assert all(f"dangfei.E00{n}" in output for n in (1, 2, 4))
     # make echoes each command it runs: it stopped before collectstatic and gunicorn.
     assert "collectstatic" not in output and "gunicorn" not in output
