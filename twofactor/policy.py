@@ -62,12 +62,12 @@ def verify(user, code: str) -> tuple[object | None, int]:
         allowed, data = device.verify_is_allowed()
         if not allowed:
             until = (data or {}).get("locked_until")
-            if until is not None:
-                wait = max(wait, math.ceil((until - timezone.now()).total_seconds()))
+            seconds = math.ceil((until - timezone.now()).total_seconds()) if until else 1
+            wait = max(wait, seconds, 1)
             continue
         if device.verify_token(code):
             return device, 0
-    return None, max(wait, 0)
+    return None, wait
 
 
 def pending_authenticator(user) -> TOTPDevice:
