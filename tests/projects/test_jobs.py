@@ -6,9 +6,9 @@ import io
 
 import pytest
 from django.core.files.storage import default_storage
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from openpyxl import load_workbook
 
@@ -51,7 +51,22 @@ def start(owner, kind=Kind.EXPORT_PROJECTS, query=(), capture=None):
 
 
 def run_queued():
-    call_command("run_worker", "--batch", "--interval", "0")
+    """What a worker does with each ready task (db_worker's claim and run_task), in-process:
+    the worker loop itself closes the connection between tasks, which would end the test's
+    transaction; the loop is exercised by the PostgreSQL tests with real worker processes."""
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+    for result in DBTaskResult.objects.ready().order_by("enqueued_at"):
+        result.claim(worker.worker_id)
+        worker.run_task(result)
 
 
 def sheet_rows(job):
