@@ -339,3 +339,25 @@ def test_export_start_needs_the_export_permission(client, applicant):
     assert client.post(url).status_code == 403
     assert client.post(reverse("projects:job_export_start", args=["user"])).status_code == 404
     assert not BackgroundJob.objects.exists()
+
+
+def test_enqueue_reminders_command(leader, django_capture_on_commit_callbacks):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="找不到有效的账号"):
+        call_command("enqueue_reminders", "--owner", "nobody")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("enqueue_reminders", "--owner", leader.username)
+    job = BackgroundJob.objects.get()
+    assert job.kind == Kind.REMINDERS and job.params["today"] == timezone.localdate().isoformat()
+    run_queued()
+    job.refresh_from_db()
+    assert job.status == Status.DONE and job.message.startswith("共发送")
+
+
+def test_reminders_job_with_a_bad_date_fails(leader, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_start(kind=Kind.REMINDERS, owner=leader, title="提醒", params={"today": "明天"})
+    run_queued()
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and job.message == "提醒日期“明天”无效。"
