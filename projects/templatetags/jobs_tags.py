@@ -20,7 +20,7 @@ def background_export_button(context):
         return ""
     if opts.model_name not in EXPORTS or not context.get("has_export_permission"):
         return ""
-    action = reverse("projects:job_export_start", args=[opts.model_name])
+    action = reverse(f"projects:{opts.model_name}_background_export")
     query = changelist.get_query_string() if changelist is not None else ""
     return format_html(
         '<li><form method="post" action="{}{}" class="job-export-form">'

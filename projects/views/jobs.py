@@ -95,15 +95,20 @@ def job_download(request, pk: int):
     return protect_download(FileResponse(handle, content_type=content_type), name)
 
 
+# Before the admin site's own projects/backgroundjob/<id>/ routes (projects.urls comes first).
 urlpatterns = [
-    path(
-        "projects/jobs/export/<slug:model>/",
-        admin.site.admin_view(export_start),
-        name="job_export_start",
+    *(
+        path(
+            f"projects/{model}/background-export/",
+            admin.site.admin_view(export_start),
+            {"model": model},
+            name=f"{model}_background_export",
+        )
+        for model in EXPORTS
     ),
-    path("projects/jobs/status/", admin.site.admin_view(jobs_status), name="jobs_status"),
+    path("projects/backgroundjob/status/", admin.site.admin_view(jobs_status), name="jobs_status"),
     path(
-        "projects/jobs/<int:pk>/download/",
+        "projects/backgroundjob/<int:pk>/download/",
         admin.site.admin_view(job_download),
         name="job_download",
     ),

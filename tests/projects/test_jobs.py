@@ -311,8 +311,8 @@ def test_changelist_button_starts_the_job_for_the_current_filters(
     page = client.get(reverse("admin:projects_project_changelist") + "?state__exact=draft")
     html = page.content.decode()
     assert "后台导出" in html
-    assert reverse("projects:job_export_start", args=["project"]) + "?state__exact=draft" in html
-    url = reverse("projects:job_export_start", args=["project"]) + "?state__exact=draft&p=2"
+    assert reverse("projects:project_background_export") + "?state__exact=draft" in html
+    url = reverse("projects:project_background_export") + "?state__exact=draft&p=2"
     assert client.get(url).status_code == 405  # starting a job is a POST
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url)
@@ -328,16 +328,15 @@ def test_changelist_button_starts_the_job_for_the_current_filters(
     invoices = client.get(
         reverse("admin:projects_invoice_changelist") + "?check_status__exact=pending"
     )
-    action = reverse("projects:job_export_start", args=["invoice"]) + "?check_status__exact=pending"
+    action = reverse("projects:invoice_background_export") + "?check_status__exact=pending"
     assert action in invoices.content.decode()
 
 
 def test_export_start_needs_the_export_permission(client, applicant):
     applicant.groups.clear()
     login(client, applicant)
-    url = reverse("projects:job_export_start", args=["invoice"])
+    url = reverse("projects:invoice_background_export")
     assert client.post(url).status_code == 403
-    assert client.post(reverse("projects:job_export_start", args=["user"])).status_code == 404
     assert not BackgroundJob.objects.exists()
 
 
