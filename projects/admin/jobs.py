@@ -6,7 +6,6 @@ download link while the file is kept. Nobody adds, changes or deletes a job here
 """
 
 from django.contrib import admin
-from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -35,9 +34,11 @@ class BackgroundJobAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(owner=request.user)
 
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        # Another person's job is the same 404 as a job that does not exist.
-        raise Http404("对象不存在,或您无权查看。")
+    def get_urls(self):
+        # The list is the whole page: no change, history or delete page of a job (another
+        # person's job id leads nowhere; the download is projects.views.jobs, owner only).
+        name = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
+        return [pattern for pattern in super().get_urls() if pattern.name == name]
 
     def has_module_permission(self, request) -> bool:
         return request.user.is_active and request.user.is_staff

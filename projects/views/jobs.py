@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from projects.downloads import protect_download
 from projects.models import Invoice, Project
@@ -44,15 +44,19 @@ def job_state(job: BackgroundJob) -> dict:
     }
 
 
-@require_POST
 def export_start(request, model: str):
-    """后台导出 on a changelist: the current filters (the query string) become the job."""
+    """后台导出 on a changelist: the current filters (the query string) become the job.
+    Only a POST starts one; a GET (a bookmarked address) goes back to the list."""
     if model not in EXPORTS:
         raise Http404("没有这种导出。")
     model_cls, kind, label = EXPORTS[model]
     model_admin = admin.site._registry[model_cls]
     if not model_admin.has_export_permission(request):
         raise PermissionDenied
+    changelist = reverse(f"admin:projects_{model}_changelist")
+    if request.method != "POST":
+        query = request.GET.urlencode()
+        return redirect(f"{changelist}?{query}" if query else changelist)
     query = [
         [key, value]
         for key, values in request.GET.lists()
@@ -69,7 +73,7 @@ def export_start(request, model: str):
     except WorkflowError as exc:
         for message in exc.messages:
             messages.error(request, message)
-        return redirect(reverse(f"admin:projects_{model}_changelist"))
+        return redirect(changelist)
     messages.success(request, f"已开始在后台导出{label}。完成后可在“我的下载”中下载文件。")
     return redirect(f"{reverse('admin:projects_backgroundjob_changelist')}#job-{job.pk}")
 
@@ -83,13 +87,15 @@ def jobs_status(request):
 
 
 def job_download(request, pk: int):
+    """The owner's file; another person's job is the same 404 as one that does not exist."""
     job = get_object_or_404(my_jobs(request.user), pk=pk)
-    if not job.downloadable:
-        raise Http404("文件不存在或已过期。")
     try:
-        handle = job.file.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404("文件不存在或已过期。") from exc
+        handle = job.file.open("rb") if job.downloadable else None
+    except (FileNotFoundError, OSError):
+        handle = None
+    if handle is None:
+        messages.error(request, f"“{job.title}”的文件尚未生成、生成失败或已过期。")
+        return redirect("admin:projects_backgroundjob_changelist")
     name = job.filename or f"下载-{job.pk}"
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return protect_download(FileResponse(handle, content_type=content_type), name)
