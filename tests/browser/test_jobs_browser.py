@@ -59,6 +59,7 @@ def test_background_export_in_the_browser(
     problems = watch_console(page)
     login(page, live_server, reviewer.username, PASSWORD)
     page.goto(f"{live_server.url}/admin/projects/project/?q=浏览器导出")
+    screenshot("jobs-changelist-button")
     page.click("button.job-export-button")
     page.wait_for_url("**/admin/projects/backgroundjob/**")
     assert page.locator("text=已开始在后台导出项目").count() == 1
