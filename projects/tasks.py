@@ -83,8 +83,14 @@ def run_reminders(job: BackgroundJob) -> None:
     except (TypeError, ValueError) as exc:
         raise JobFailed(f"提醒日期“{today}”无效。") from exc
     job_progress(job=job, done=0, total=1)
-    lines = send_reminders(day)
-    sent = sum(1 for line in lines if line.startswith("已提醒"))
+    run = send_reminders(day)
+    sent = sum(1 for line in run.lines if line.startswith("已提醒"))
+    if run.failed:
+        # The failed ones are not marked as reminded: the next run sends them again.
+        raise JobFailed(
+            f"共发送 {sent} 封提醒邮件,{len(run.failed)} 封发送失败(下次运行时重发):"
+            + ";".join(run.failed)[:1000]
+        )
     job_finish(job=job, message=f"共发送 {sent} 封提醒邮件。")
 
 

@@ -26,10 +26,12 @@ from projects.services.jobs import (
     job_start,
 )
 from tests.factories import PASSWORD, ProjectFactory
-from tests.projects import fixtures_money
+from tests.projects import fixtures_money, fixtures_running
 from tests.projects.fixtures_money import add_invoices
 
 accepted = fixtures_money.accepted
+in_progress = fixtures_running.in_progress
+in_acceptance = fixtures_running.in_acceptance
 Status = BackgroundJob.Status
 Kind = BackgroundJob.Kind
 
@@ -359,3 +361,25 @@ def test_reminders_job_with_a_bad_date_fails(leader, django_capture_on_commit_ca
     run_queued()
     job.refresh_from_db()
     assert job.status == Status.FAILED and job.message == "提醒日期“明天”无效。"
+
+
+def test_reminders_job_says_which_mails_failed(
+    in_acceptance, leader, settings, django_capture_on_commit_callbacks
+):
+    from accounts.models import User
+    from tests.projects.mail_backends import RefusingOneAddressBackend
+
+    User.objects.filter(pk=leader.pk).update(email="dora@example.org")
+    settings.EMAIL_BACKEND = "tests.projects.mail_backends.RefusingOneAddressBackend"
+    RefusingOneAddressBackend.refused = {"dora@example.org"}
+    RefusingOneAddressBackend.attempts = []
+    try:
+        job = start(leader, kind=Kind.REMINDERS, capture=django_capture_on_commit_callbacks)
+        run_queued()
+    finally:
+        RefusingOneAddressBackend.refused = set()
+    job.refresh_from_db()
+    assert RefusingOneAddressBackend.attempts == ["dora@example.org"]
+    assert job.status == Status.FAILED
+    assert job.message.startswith("共发送 0 封提醒邮件,1 封发送失败(下次运行时重发)")
+    assert "dora@example.org" in job.message
