@@ -8,9 +8,15 @@ download link while the file is kept. Nobody adds, changes or deletes a job here
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django_tasks_db.models import DBTaskResult
 
 from projects.dates import format_datetime
 from projects.models.jobs import BackgroundJob
+
+# django-tasks-db's own admin of its task rows (English, raw arguments and tracebacks) is not
+# for the people of this back-office: they see 我的下载; operators read the worker's log.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
 
 
 @admin.register(BackgroundJob)

@@ -383,3 +383,15 @@ def test_reminders_job_says_which_mails_failed(
     assert job.status == Status.FAILED
     assert job.message.startswith("共发送 0 封提醒邮件,1 封发送失败(下次运行时重发)")
     assert "dora@example.org" in job.message
+
+
+def test_the_task_table_has_no_english_admin(client, django_user_model, org_a):
+    from django.contrib import admin
+
+    root = django_user_model.objects.create_superuser(
+        "root", "root@example.org", PASSWORD, organization=org_a
+    )
+    assert not admin.site.is_registered(DBTaskResult)
+    client.force_login(root)
+    index = client.get(reverse("admin:index")).content.decode()
+    assert "我的下载" in index and "Tasks Database Backend" not in index
