@@ -155,6 +155,7 @@ def job_recover(*, stale_after: datetime.timedelta = STALE_AFTER, now=None) -> d
             status=Status.RUNNING, heartbeat__lt=now - stale_after
         )
         for job in stale:
+            _close_orphan_tasks(job, now)
             if job.attempts < MAX_ATTEMPTS:
                 BackgroundJob.objects.filter(pk=job.pk).update(
                     status=Status.QUEUED, worker_id="", message=INTERRUPTED_REQUEUED
@@ -167,6 +168,19 @@ def job_recover(*, stale_after: datetime.timedelta = STALE_AFTER, now=None) -> d
                 )
                 counts["failed"] += 1
     return counts
+
+
+def _close_orphan_tasks(job: BackgroundJob, now) -> None:
+    """The task row a killed worker left 运行中 in django-tasks-db's table is closed as failed
+    (nobody else would: the framework does not notice a dead worker)."""
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING,
+        task_path="projects.tasks.run_job",
+        args_kwargs__args=[job.pk],
+    ).update(status=TaskResultStatus.FAILED, finished_at=now)
 
 
 def job_expire(*, now=None) -> int:

@@ -153,12 +153,16 @@ def test_recover_requeues_once_then_fails(reviewer, django_capture_on_commit_cal
     assert fresh == {"requeued": 0, "failed": 0}  # heartbeat is recent: left alone
     old = timezone.now() - datetime.timedelta(hours=1)
     BackgroundJob.objects.filter(pk=job.pk).update(heartbeat=old)
+    # The killed worker's task row stays 运行中 in the framework's table.
+    DBTaskResult.objects.filter(args_kwargs__args=[job.pk]).update(status="RUNNING")
     before = DBTaskResult.objects.count()
     with django_capture_on_commit_callbacks(execute=True):
         assert job_recover(stale_after=datetime.timedelta(minutes=10))["requeued"] == 1
     job.refresh_from_db()
     assert job.status == Status.QUEUED and job.message == INTERRUPTED_REQUEUED
     assert DBTaskResult.objects.count() == before + 1  # a new task for the retry
+    statuses = DBTaskResult.objects.filter(args_kwargs__args=[job.pk]).values_list("status")
+    assert sorted(status for (status,) in statuses) == ["FAILED", "READY"]
     second = job_claim(job_id=job.pk, worker_id="w2")
     assert second.attempts == 2
     BackgroundJob.objects.filter(pk=job.pk).update(heartbeat=old)

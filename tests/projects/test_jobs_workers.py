@@ -136,6 +136,10 @@ def test_a_job_whose_worker_is_killed_is_retried_once_and_completes(media, leade
     with default_storage.open(job.file.name, "rb") as handle:
         sheet = load_workbook(io.BytesIO(handle.read()), read_only=True).active
         assert sum(1 for _ in sheet.iter_rows(values_only=True)) == rows + 1
+    # The task row the killed worker left running is closed; the retry's task succeeded.
+    tasks = DBTaskResult.objects.filter(args_kwargs__args=[job.pk]).order_by("enqueued_at")
+    assert [t.status for t in tasks] == ["FAILED", "SUCCESSFUL"]
+    assert [t.worker_ids for t in tasks] == [["first"], ["second"]]
     # Another recovery finds nothing to do: the job is not run a third time.
     third = worker(media, "--worker-id", "third", "--stale-after", "1", "--batch")
     assert "重新排队" not in finish(third)
