@@ -1,3 +1,4 @@
+from projects.models.archive import ArchivePackage  # noqa: F401
 from projects.models.choices import (  # noqa: F401
     CHECKLIST,
     AcceptanceConclusion,

@@ -191,6 +191,10 @@ def apply_transition(
                 opinion=decision.get("opinion") or "",
                 data=decided_values(locked, name, decision),
             )
+            if name == "close":
+                from projects.archive.package import archive_package_build
+
+                archive_package_build(project=locked, actor=actor)
             transaction.on_commit(lambda: _notify(history))
     except ValidationError as exc:
         raise WorkflowError(exc.messages) from exc

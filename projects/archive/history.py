@@ -1,0 +1,270 @@
+"""The project's history for the archive package, twice: as readable Chinese (labels of the
+steps and states, Beijing times, amounts in ¥, never step names or Python dicts) and as data
+(JSON of every event with its chain digest, enough to recompute the HMAC with the key)."""
+
+import json
+from decimal import Decimal, InvalidOperation
+
+from projects.dates import format_date, format_datetime
+from projects.models import (
+    CHECKLIST,
+    AcceptanceConclusion,
+    ChangeRequest,
+    Grade,
+    Invoice,
+    Project,
+    ProjectHistory,
+    State,
+)
+from projects.money import format_cny
+
+HISTORY_FORMAT = "urn:dangfei:archive-history:1"
+
+# Events written outside apply_transition (their names are not transitions).
+ACTION_LABELS = {
+    "create": "新建项目",
+    "import": "从往年台账导入",
+    "application_update": "修改申请书",
+    "change_request": "变更申请获批生效",
+    "invoice_add": "录入发票",
+    "invoice_update": "修改发票",
+    "invoice_import": "批量导入发票",
+    "invoice_check": "审核发票",
+    "final_accounts_save": "填报决算",
+    "disbursement_reverse": "红字冲销",
+    "disbursement_record": "补录拨付",
+    "archive_package": "生成档案包",
+    "policy_create": "设定年度政策",
+    "policy_update": "修改年度政策",
+}
+
+KEY_LABELS = {
+    "code": "项目编号",
+    "title": "项目名称",
+    "changed": "修改的内容",
+    "requested_amount": "申请金额",
+    "approved_amount": "核定金额",
+    "committed_amount": "占用额度",
+    "payable_limit": "批准拨付限额",
+    "settlement_amount": "结算金额",
+    "loss_amount": "核减金额",
+    "first_review_deadline": "初审期限",
+    "grade": "核定等级",
+    "state": "状态",
+    "conclusion": "验收结论",
+    "is_commended": "优秀项目",
+    "released": "释放占用额度",
+    "change_request": "变更申请编号",
+    "kind": "类别",
+    "before": "原内容",
+    "after": "新内容",
+    "content": "活动内容",
+    "start_date": "开始日期",
+    "end_date": "结束日期",
+    "leader": "项目负责人",
+    "invoice": "发票记录编号",
+    "check_status": "审核状态",
+    "actual_amounts": "实际支出",
+    "voucher_number": "凭证号",
+    "amount": "金额",
+    "tax": "税额",
+    "total": "价税合计",
+    "reverses": "冲销的凭证",
+    "count": "张数",
+    "identities": "发票标识",
+    "budget_line_id": "预算明细",
+    "disbursed": "已拨付",
+    "invoiced": "发票合计",
+    "qualified": "合格发票合计",
+    "sha256": "SHA-256",
+    "sm3": "SM3",
+    "size": "字节数",
+    "version": "版本",
+    "files": "文件数",
+    "archival_code": "档号",
+    "retention": "保管期限",
+}
+MONEY_KEYS = {
+    "requested_amount",
+    "approved_amount",
+    "committed_amount",
+    "payable_limit",
+    "settlement_amount",
+    "loss_amount",
+    "amount",
+    "tax",
+    "total",
+    "disbursed",
+    "invoiced",
+    "qualified",
+    "new_amount",
+}
+DATE_KEYS = {"first_review_deadline", "issue_date", "start_date", "end_date", "voucher_date"}
+CHOICES = {
+    "state": dict(State.choices),
+    "check_status": dict(Invoice.CheckStatus.choices),
+    "conclusion": dict(AcceptanceConclusion.choices),
+    "grade": {str(k): v for k, v in Grade.choices},
+}
+KINDS = {**dict(Invoice.Kind.choices), **dict(ChangeRequest.Kind.choices)}
+CHECK_LABELS = dict(CHECKLIST)
+# Inside an invoice's values, code and number are the invoice's own.
+INVOICE_LABELS = {"code": "发票代码", "number": "发票号码", "kind": "票据种类"}
+
+
+def action_label(name: str) -> str:
+    from projects.services.transitions import TRANSITIONS, transition_label
+
+    if name in TRANSITIONS:
+        return transition_label(name)
+    return ACTION_LABELS.get(name, "其他记录")
+
+
+def _field_label(key: str) -> str:
+    if key in KEY_LABELS:
+        return KEY_LABELS[key]
+    if key in CHECK_LABELS:
+        return CHECK_LABELS[key]
+    for model in (Project, Invoice):
+        try:
+            return str(model._meta.get_field(key).verbose_name)
+        except Exception:  # noqa: BLE001 - not a field of this model
+            continue
+    return "其他内容"
+
+
+class _Reader:
+    """Turns an event's data into Chinese, knowing the project's budget lines by id."""
+
+    def __init__(self, project: Project):
+        self.invoice = False
+        self.lines = {
+            str(line.pk): f"{line.get_item_display()}“{line.description}”"
+            for line in project.budget_lines.all()
+        }
+
+    def value(self, key: str, value) -> str:
+        if value is None or value == "":
+            return "(空)"
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, list):
+            if key == "changed":
+                return "、".join(_field_label(str(v)) for v in value) or "(无)"
+            return "、".join(self.value(key, v) for v in value) or "(无)"
+        if isinstance(value, dict):
+            if set(value) <= {"before", "after"}:
+                before, after = value.get("before"), value.get("after")
+                return f"{self.value(key, before)} → {self.value(key, after)}"
+            return self.pairs(value, parent=key)
+        text = str(value)
+        if key in MONEY_KEYS:
+            try:
+                return format_cny(Decimal(text))
+            except (InvalidOperation, ValueError):
+                return text
+        if key in DATE_KEYS:
+            try:
+                import datetime
+
+                return format_date(datetime.date.fromisoformat(text[:10]))
+            except ValueError:
+                return text
+        if key in CHOICES:
+            return CHOICES[key].get(text, text)
+        if key == "kind":
+            return KINDS.get(text, text)
+        if key == "budget_line_id":
+            return self.lines.get(text, f"第{text}号")
+        return text
+
+    def pairs(self, data: dict, *, parent: str = "") -> str:
+        parts = []
+        for key, item in data.items():
+            if parent == "actual_amounts":
+                label = self.lines.get(str(key), f"预算明细第{key}号")
+                parts.append(f"{label}:{self.value('amount', item)}")
+            else:
+                label = (self.invoice and INVOICE_LABELS.get(key)) or _field_label(key)
+                parts.append(f"{label}:{self.value(key, item)}")
+        return ";".join(parts)
+
+
+def history_rows(project: Project) -> list[ProjectHistory]:
+    return list(ProjectHistory.objects.filter(project=project).order_by("seq"))
+
+
+def _state(value: str) -> str:
+    return State(value).label if value in State.values else "—"
+
+
+def history_text(project: Project, rows: list[ProjectHistory]) -> str:
+    reader = _Reader(project)
+    lines = [
+        f"项目历史 · {project.code} {project.title}",
+        f"共 {len(rows)} 条记录(第 1 条至第 {len(rows)} 条),时间为北京时间。",
+        "每条记录的校验值是历史链的带密钥摘要(HMAC-SHA256),与本系统的项目历史逐条对应。",
+        "",
+    ]
+    for row in rows:
+        sign = row.actor_name
+        extra = "、".join(x for x in (row.actor_organization, row.actor_title) if x)
+        if extra or row.actor_roles:
+            sign += f"({extra}{',' if extra and row.actor_roles else ''}{row.actor_roles})"
+        lines.append(
+            f"第 {row.seq} 条  {format_datetime(row.created_at)}  {action_label(row.transition)}"
+        )
+        lines.append(f"  状态:{_state(row.from_state)} → {_state(row.to_state)}")
+        lines.append(f"  签署:{sign}")
+        if row.subject:
+            lines.append(f"  对象:{row.subject}")
+        if row.opinion:
+            lines.append(f"  意见:{row.opinion}")
+        data = {k: v for k, v in (row.data or {}).items() if k != "snapshot"}
+        reader.invoice = "invoice" in data or row.transition.startswith("invoice")
+        if data:
+            lines.append(f"  内容:{reader.pairs(data)}")
+        snapshot = (row.data or {}).get("snapshot")
+        reader.invoice = False
+        if snapshot:
+            lines.append(f"  记录后:{reader.pairs(snapshot)}")
+        lines.append(f"  校验值:{row.digest}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def history_json(project: Project, rows: list[ProjectHistory]) -> bytes:
+    events = [
+        {
+            "global_seq": row.global_seq,
+            "seq": row.seq,
+            "action": row.transition,
+            "action_label": action_label(row.transition),
+            "subject": row.subject,
+            "from_state": row.from_state,
+            "from_state_label": _state(row.from_state),
+            "to_state": row.to_state,
+            "to_state_label": _state(row.to_state),
+            "actor": row.actor_id,
+            "actor_name": row.actor_name,
+            "actor_organization": row.actor_organization,
+            "actor_title": row.actor_title,
+            "actor_roles": row.actor_roles,
+            "opinion": row.opinion,
+            "data": row.data,
+            "at": row.created_at.isoformat(timespec="microseconds"),
+            "at_beijing": format_datetime(row.created_at),
+            "key_id": row.key_id,
+            "prev_digest": row.prev_digest,
+            "digest": row.digest,
+        }
+        for row in rows
+    ]
+    document = {
+        "format": HISTORY_FORMAT,
+        "project": {"code": project.code, "title": project.title},
+        "count": len(events),
+        "events": events,
+    }
+    text = json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1, default=str)
+    return (text + "\n").encode("utf-8")
