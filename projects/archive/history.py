@@ -191,7 +191,10 @@ class _Reader:
 
 
 def history_rows(project: Project) -> list[ProjectHistory]:
-    return list(ProjectHistory.objects.filter(project=project).order_by("seq"))
+    """The history as the project was closed: the package's own events come after it and
+    cannot be inside it (a rebuild must give the same bytes)."""
+    rows = ProjectHistory.objects.filter(project=project).exclude(transition="archive_package")
+    return list(rows.order_by("seq"))
 
 
 def _state(value: str) -> str:
