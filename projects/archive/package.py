@@ -180,11 +180,22 @@ def _ledger(project: Project) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def package_entries(project: Project, *, actor=None, timings: dict | None = None):
+def archive_documents_render(project: Project, *, actor=None, timings=None) -> list[Entry]:
+    """The package's PDF/A documents. apply_transition renders them before the close's event
+    is recorded: the event locks the history head (every writer of the system waits on it
+    until the commit), and the rendering is the slow part of the build (see
+    bench/bench_archive.py), so it must not run while that lock is held."""
+    project = Project.objects.select_related("organization", "leader").get(pk=project.pk)
+    return _documents(project, actor, retention_of(project), {} if timings is None else timings)
+
+
+def package_entries(project: Project, *, actor=None, timings: dict | None = None, documents=None):
     timings = {} if timings is None else timings
     retention = retention_of(project)
     rows = history_rows(project)
-    entries = _documents(project, actor, retention, timings)
+    if documents is None:
+        documents = _documents(project, actor, retention, timings)
+    entries = list(documents)
     entries += _originals(project, retention)
     entries.append(
         Entry(
@@ -232,12 +243,15 @@ def _zip(entries: list[tuple[str, bytes]], stamp: tuple) -> bytes:
     return out.getvalue()
 
 
-def package_build_bytes(project: Project, *, actor=None) -> Built:
-    """The package's bytes (nothing stored, no event): the same project, the same bytes."""
+def package_build_bytes(project: Project, *, actor=None, documents=None) -> Built:
+    """The package's bytes (nothing stored, no event): the same project, the same bytes.
+    `documents`: the PDFs already rendered by archive_documents_render, if any."""
     project = Project.objects.select_related("organization", "leader").get(pk=project.pk)
     timings: dict = {}
     started = time.perf_counter()
-    entries, rows, retention = package_entries(project, actor=actor, timings=timings)
+    entries, rows, retention = package_entries(
+        project, actor=actor, timings=timings, documents=documents
+    )
     files = [
         {
             "seq": n,
@@ -274,18 +288,18 @@ def package_build_bytes(project: Project, *, actor=None) -> Built:
     return Built(data, metadata, files, timings)
 
 
-def archive_package_build(*, project: Project, actor) -> ArchivePackage:
+def archive_package_build(*, project: Project, actor, documents=None) -> ArchivePackage:
     """Build the closed project's package, store it and record its digest in the history.
-    Called by apply_transition right after the close step's event, in its transaction: if
-    this raises, the close is refused and nothing (document versions, the file row, the
-    event) remains."""
+    Called by apply_transition right after the close step's event, in its transaction
+    (with the documents it rendered before that event): if this raises, the close is
+    refused and nothing (document versions, the file row, the events) remains."""
     from projects.services import events
     from projects.services.locking import locked_project
 
     with locked_project(project, allow_closed=True) as locked:
         if locked.state != State.CLOSED:
             raise WorkflowError("只有已结项归档的项目才能生成档案包。")
-        built = package_build_bytes(locked, actor=actor)
+        built = package_build_bytes(locked, actor=actor, documents=documents)
         sha256, sm3 = built.sha256, built.sm3
         latest = ArchivePackage.objects.filter(project=locked).order_by("-version").first()
         if latest is not None and latest.sha256 == sha256:
