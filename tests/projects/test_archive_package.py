@@ -389,3 +389,42 @@ def test_sm3_agrees_with_the_gmssl_reference():
     assert sm3_hex(b"abc") == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
     for sample in (b"", b"x" * 1000, bytes(range(256)) * 3):
         assert sm3_hex(sample) == sm3_reference(sample)
+
+
+def test_a_generated_pdf_that_is_not_pdfa_fails_usability(closed):
+    files = entries(stored(closed))
+    name = next(n for n in files if n.startswith("文书/01-"))
+    files[name] = DEMO_PDF  # opens, but is not marked PDF/A
+    report = verify_package(rezip(files, update_manifest={name}))
+    assert f"文件“{name}”未标记为 PDF/A(XMP 中没有 pdfaid 标识)。" in failures(report, "usability")
+
+
+def test_an_unparsable_manifest_fails_usability(closed):
+    files = entries(stored(closed))
+    files[MANIFEST_NAME] = files[MANIFEST_NAME][:-40]
+    report = verify_package(rezip(files))
+    assert any("manifest.xml 不能解析" in t for t in failures(report, "usability"))
+    assert not report.ok
+
+
+def test_a_history_file_unlike_the_systems_history_fails_authenticity(closed):
+    import json
+
+    files = entries(stored(closed))
+    history = json.loads(files["历史/项目历史.json"])
+    history["events"][1]["digest"] = "0" * 64
+    files["历史/项目历史.json"] = json.dumps(history, ensure_ascii=False).encode()
+    report = verify_package(rezip(files, update_manifest={"历史/项目历史.json"}))
+    assert "历史文件中第 2 条记录与本系统的历史不符。" in failures(report, "authenticity")
+
+
+def test_a_stored_package_altered_on_disk_is_not_served(tmp_path, closed):
+    package = ArchivePackage.objects.get(project=closed)
+    path = package.file.path
+    with open(path, "r+b") as handle:
+        handle.seek(100)
+        byte = handle.read(1)
+        handle.seek(100)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(CommandError, match="与记录的摘要不符"):
+        call_command("archive_package", closed.code, "--out", str(tmp_path / "x.zip"))
