@@ -197,8 +197,15 @@ def _read_entries(report: Report, archive, infos) -> dict | None:
         except _Bomb:
             report.add("security", False, f"条目“{entry}”解压后超过其声明的大小,疑似压缩炸弹。")
             return None
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-            report.add("integrity", False, f"条目“{entry}”已损坏,不能读取({exc})。")
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            EOFError,
+            ValueError,
+            NotImplementedError,
+            RuntimeError,
+        ):  # RuntimeError: an encrypted entry
+            report.add("integrity", False, f"条目“{entry}”已损坏或已加密,不能读取。")
     if unsafe:
         for entry in unsafe:
             report.add(

@@ -73,7 +73,9 @@ def parse_manifest(data: bytes) -> Manifest:
     try:
         root = SafeET.fromstring(data)
     except (ET.ParseError, DefusedXmlException, ValueError) as exc:
-        raise ManifestError(f"清单 manifest.xml 不能解析:{exc}") from exc
+        where = getattr(exc, "position", None)
+        at = f"(第 {where[0]} 行第 {where[1]} 列)" if where else "(含不允许的 XML 结构)"
+        raise ManifestError(f"清单 manifest.xml 不能解析{at}。") from exc
     ns = f"{{{NAMESPACE}}}"
     if root.tag != f"{ns}archive-package":
         raise ManifestError("manifest.xml 不是本系统的档案包清单。")
