@@ -428,3 +428,8 @@ def test_a_stored_package_altered_on_disk_is_not_served(tmp_path, closed):
         handle.write(bytes([byte[0] ^ 0xFF]))
     with pytest.raises(CommandError, match="与记录的摘要不符"):
         call_command("archive_package", closed.code, "--out", str(tmp_path / "x.zip"))
+
+
+def test_verify_archive_of_a_missing_file_says_so_in_chinese(tmp_path):
+    with pytest.raises(CommandError, match="不存在"):
+        call_command("verify_archive", str(tmp_path / "nothing.zip"))
