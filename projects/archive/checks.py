@@ -292,7 +292,13 @@ def _against_history(report: Report, manifest, contents: dict) -> None:
         ),
         None,
     )
-    if match is not None:
+    if match is not None and not _event_signed(match):
+        report.add(
+            "authenticity",
+            False,
+            f"本系统历史第 {match.seq} 条“生成档案包”记录的校验值不符:历史记录本身可能被改动。",
+        )
+    elif match is not None:
         from projects.dates import format_datetime
 
         report.add(
@@ -324,6 +330,18 @@ def _against_history(report: Report, manifest, contents: dict) -> None:
         report.add("authenticity", False, f"历史文件中第 {shown} 条记录与本系统的历史不符。")
     else:
         report.add("authenticity", True, "历史文件的每条记录与本系统历史链的校验值一致。")
+
+
+def _event_signed(row) -> bool:
+    """The event row is what the chain signed (HMAC with its key id)."""
+    import hmac
+
+    from projects.services import events
+
+    try:
+        return hmac.compare_digest(events.compute_digest(row), row.digest)
+    except events.UnknownKey:
+        return False
 
 
 def _history(contents: dict):

@@ -433,3 +433,19 @@ def test_a_stored_package_altered_on_disk_is_not_served(tmp_path, closed):
 def test_verify_archive_of_a_missing_file_says_so_in_chinese(tmp_path):
     with pytest.raises(CommandError, match="不存在"):
         call_command("verify_archive", str(tmp_path / "nothing.zip"))
+
+
+def test_an_archive_event_forged_in_the_database_fails_authenticity(closed):
+    """Someone with database access writes the forged package's digest into the event: the
+    event no longer matches its HMAC, and the check says so."""
+    files = entries(stored(closed))
+    forged = rezip(files, order=sorted(files, reverse=True))
+    event = ProjectHistory.objects.get(project=closed, transition="archive_package")
+    event.data = {
+        **event.data,
+        "sha256": hashlib.sha256(forged).hexdigest(),
+        "sm3": sm3_hex(forged),
+    }
+    ProjectHistory.objects.filter(pk=event.pk).update(data=event.data)
+    report = verify_package(forged)
+    assert any("记录的校验值不符" in t for t in failures(report, "authenticity"))
