@@ -20,19 +20,9 @@ from projects.money import format_cny
 
 HISTORY_FORMAT = "urn:dangfei:archive-history:1"
 
-# Events written outside apply_transition (their names are not transitions).
+# Events that projects.services.archive.EVENT_LABELS (the one table of event labels) does
+# not name: the package's own event and the system's policy events.
 ACTION_LABELS = {
-    "create": "新建项目",
-    "import": "从往年台账导入",
-    "application_update": "修改申请书",
-    "change_request": "变更申请获批生效",
-    "invoice_add": "录入发票",
-    "invoice_update": "修改发票",
-    "invoice_import": "批量导入发票",
-    "invoice_check": "审核发票",
-    "final_accounts_save": "填报决算",
-    "disbursement_reverse": "红字冲销",
-    "disbursement_record": "补录拨付",
     "archive_package": "生成档案包",
     "policy_create": "设定年度政策",
     "policy_update": "修改年度政策",
@@ -113,11 +103,11 @@ INVOICE_LABELS = {"code": "发票代码", "number": "发票号码", "kind": "票
 
 
 def action_label(name: str) -> str:
-    from projects.services.transitions import TRANSITIONS, transition_label
+    """The step's label (transition_label) or the event's; never the bare action name."""
+    from projects.services.archive import event_label
 
-    if name in TRANSITIONS:
-        return transition_label(name)
-    return ACTION_LABELS.get(name, "其他记录")
+    label = event_label(name)
+    return ACTION_LABELS.get(name, "其他记录") if label == name else label
 
 
 def _field_label(key: str) -> str:

@@ -22,7 +22,7 @@ from projects.dates import format_datetime
 from projects.demo.running import DEMO_PDF
 from projects.models import ArchivePackage, Document, ProjectHistory, State
 from projects.services import WorkflowError, apply_transition, events
-from projects.settlement import invoice_add
+from projects.services.invoices import invoice_add
 from tests.projects import fixtures_money, fixtures_running
 from tests.projects.fixtures_money import (
     check_all,
@@ -58,7 +58,9 @@ def _scan(project, applicant) -> Document:
 def settled(media, accepted, applicant, reviewer, leader, finance, advance):
     scan = _scan(accepted, applicant)
     invoices = [
-        invoice_add(accepted, actor=applicant, **invoice_data(accepted, amount=t, total=t, **extra))
+        invoice_add(
+            project=accepted, actor=applicant, **invoice_data(accepted, amount=t, total=t, **extra)
+        )
         for t, extra in ((Decimal("1000.00"), {}), (Decimal("1345.67"), {"scan": scan}))
     ]
     check_all(invoices, finance, unqualified=invoices[:1])
