@@ -5,11 +5,12 @@ steps and states, Beijing times, amounts in ¥, never step names or Python dicts
 import json
 from decimal import Decimal, InvalidOperation
 
-from projects.dates import format_date, format_datetime
+from projects.dates import format_date, format_datetime, format_month
 from projects.models import (
     CHECKLIST,
     AcceptanceConclusion,
     ChangeRequest,
+    Document,
     Grade,
     Invoice,
     Project,
@@ -73,6 +74,15 @@ KEY_LABELS = {
     "files": "文件数",
     "archival_code": "档号",
     "retention": "保管期限",
+    "summary_report": "总结报告编号",
+    "created": "首次填写",
+    "document": "附件编号",
+    "name": "文件名",
+    "reason": "理由",
+    "progress_report": "进展报告编号",
+    "problem_report": "问题上报编号",
+    "read_by": "阅知人",
+    "forwarded": "已转报",
 }
 MONEY_KEYS = {
     "requested_amount",
@@ -95,8 +105,13 @@ CHOICES = {
     "check_status": dict(Invoice.CheckStatus.choices),
     "conclusion": dict(AcceptanceConclusion.choices),
     "grade": {str(k): v for k, v in Grade.choices},
+    "status": dict(ChangeRequest.Status.choices),
 }
-KINDS = {**dict(Invoice.Kind.choices), **dict(ChangeRequest.Kind.choices)}
+KINDS = {
+    **dict(Invoice.Kind.choices),
+    **dict(ChangeRequest.Kind.choices),
+    **dict(Document.Kind.choices),
+}
 CHECK_LABELS = dict(CHECKLIST)
 # Inside an invoice's values, code and number are the invoice's own.
 INVOICE_LABELS = {"code": "发票代码", "number": "发票号码", "kind": "票据种类"}
@@ -111,10 +126,12 @@ def action_label(name: str) -> str:
 
 
 def _field_label(key: str) -> str:
-    if key in KEY_LABELS:
-        return KEY_LABELS[key]
-    if key in CHECK_LABELS:
-        return CHECK_LABELS[key]
+    from projects.services.archive import VALUE_LABELS
+    from projects.services.summaries import SUMMARY_FIELDS
+
+    for table in (KEY_LABELS, CHECK_LABELS, VALUE_LABELS, dict(SUMMARY_FIELDS)):
+        if key in table:
+            return table[key]
     for model in (Project, Invoice):
         try:
             return str(model._meta.get_field(key).verbose_name)
@@ -128,6 +145,10 @@ class _Reader:
 
     def __init__(self, project: Project):
         self.invoice = False
+        from accounts.models import User
+
+        readers = project.progress_reports.exclude(read_by=None).values_list("read_by", flat=True)
+        self.people = {str(u.pk): u.display_name for u in User.objects.filter(pk__in=list(readers))}
         self.lines = {
             str(line.pk): f"{line.get_item_display()}“{line.description}”"
             for line in project.budget_lines.all()
@@ -143,6 +164,8 @@ class _Reader:
                 return "、".join(_field_label(str(v)) for v in value) or "(无)"
             return "、".join(self.value(key, v) for v in value) or "(无)"
         if isinstance(value, dict):
+            if not value:
+                return "(无)"
             if set(value) <= {"before", "after"}:
                 before, after = value.get("before"), value.get("after")
                 return f"{self.value(key, before)} → {self.value(key, after)}"
@@ -152,6 +175,13 @@ class _Reader:
             try:
                 return format_cny(Decimal(text))
             except (InvalidOperation, ValueError):
+                return text
+        if key == "month":
+            try:
+                import datetime
+
+                return format_month(datetime.date.fromisoformat(text[:10]))
+            except ValueError:
                 return text
         if key in DATE_KEYS:
             try:
@@ -166,12 +196,18 @@ class _Reader:
             return KINDS.get(text, text)
         if key == "budget_line_id":
             return self.lines.get(text, f"第{text}号")
+        if key == "read_by":
+            return self.people.get(text, f"用户{text}")
         return text
 
     def pairs(self, data: dict, *, parent: str = "") -> str:
         parts = []
         for key, item in data.items():
-            if parent == "actual_amounts":
+            if key == "before" and not item:
+                continue  # nothing before (a first entry): only what it recorded
+            if parent == "actual_amounts" or (
+                parent in ("before", "after") and str(key) in self.lines
+            ):
                 label = self.lines.get(str(key), f"预算明细第{key}号")
                 parts.append(f"{label}:{self.value('amount', item)}")
             else:

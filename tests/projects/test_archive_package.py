@@ -188,6 +188,8 @@ def test_history_file_is_readable_chinese(closed):
     assert "待领导小组复审 → 已立项" in text
     assert format_datetime(closed.closed_at) in text  # Beijing time, the display format
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", text)
+    assert "填写活动总结报告" in text and "活动预定目标:" in text  # a summary event, labelled
+    assert "其他内容" not in text and "其他记录" not in text  # every event and value named
     for raw in ("approve", "org_review", "snapshot", "{'", "cond_goals", "None", "True"):
         assert raw not in text, raw
     data = entries(stored(closed))["历史/项目历史.json"].decode("utf-8")
