@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0009_invoice_identity_across_kinds'),
+        ('projects', '0010_background_jobs'),
     ]
 
     operations = [
