@@ -393,7 +393,7 @@ class DisbursementAdmin(DisbursementImportExportMixin, ProjectRecordAdmin):
                 name="projects_disbursement_reverse",
             ),
             path(
-                "record/<int:pk>/",
+                "record/<int:project_pk>/",
                 view(self.payment_view),
                 {"action": "record"},
                 name="projects_disbursement_record",
@@ -401,9 +401,9 @@ class DisbursementAdmin(DisbursementImportExportMixin, ProjectRecordAdmin):
             *super().get_urls(),
         ]
 
-    def payment_view(self, request, pk, action):
+    def payment_view(self, request, action, pk=None, project_pk=None):
         """红字冲销 of one payment (pk = the disbursement) or a corrected payment after it
-        (pk = the project): one form page, one service call, one refusal path."""
+        (project_pk = the project): one form page, one service call, one refusal path."""
         if action == "reverse":
             original = get_object_or_404(self.get_queryset(request), pk=pk)
             form = ReverseForm(request.POST or None)
@@ -414,7 +414,7 @@ class DisbursementAdmin(DisbursementImportExportMixin, ProjectRecordAdmin):
                 return disbursement_reverse(disbursement=original, actor=request.user, **data)
 
         else:
-            project = get_object_or_404(Project.objects.visible_to(request.user), pk=pk)
+            project = get_object_or_404(Project.objects.visible_to(request.user), pk=project_pk)
             if not perm.may_record_disbursement(project, request.user):
                 # A project the user can see but may not pay (role, state, separation of duties).
                 raise PermissionDenied

@@ -445,9 +445,7 @@ class ProjectAdmin(RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin)
             "print_url": reverse("projects:application_print", args=[project.pk]),
             "xlsx_url": reverse("projects:application_xlsx", args=[project.pk]),
             "archive_url": reverse("projects:project_archive", args=[project.pk]),
-            "archive_package_url": reverse(
-                "projects:project_archive_package", args=[project.pk]
-            ),
+            "archive_package_url": reverse("projects:project_archive_package", args=[project.pk]),
         }
 
     def get_urls(self):
