@@ -23,6 +23,7 @@ from accounts.models import Organization, User
 from accounts.roles import Role, has_role, sees_everything
 from projects import permissions as perm
 from projects import services
+from projects.admin import status
 from projects.admin.base import PROJECT_INLINES, ProjectRecordInline
 from projects.admin.importexport import ProjectImportExportMixin
 from projects.admin.running import MissingMonthlyReportFilter
@@ -457,22 +458,51 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
 
     def _project_context(self, request, project) -> dict:
         names = services.available_transitions(project, request.user)
+        buttons = [
+            {
+                "name": name,
+                "label": services.transition_meta(name).custom.get("label", name),
+                "url": reverse("admin:projects_project_transition", args=[project.pk, name]),
+            }
+            for name in names
+        ]
+        primary, danger = status.split_buttons(buttons)
+        reviews = list(Review.objects.filter(project=project).order_by("signed_at", "pk"))
+        for review in reviews:
+            review.answers = status.checklist_answers(review)
         return {
-            "transition_buttons": [
-                {
-                    "name": name,
-                    "label": services.transition_meta(name).custom.get("label", name),
-                    "url": reverse("admin:projects_project_transition", args=[project.pk, name]),
-                }
-                for name in names
-            ],
+            "transition_buttons": [*primary, *danger],
+            "primary_buttons": primary,
+            "danger_buttons": danger,
+            "status_bar": status.status_bar(project),
+            "open_questions": status.open_questions(project),
+            "report_link": self._report_link(request, project),
             "history_rows": ProjectHistory.objects.filter(project=project).order_by("seq"),
-            "review_rows": Review.objects.filter(project=project).order_by("signed_at", "pk"),
+            "review_rows": reviews,
             "prohibited_lines": prohibited_budget_lines(project),
             "print_url": reverse("projects:application_print", args=[project.pk]),
             "xlsx_url": reverse("projects:application_xlsx", args=[project.pk]),
             "archive_url": reverse("projects:project_archive", args=[project.pk]),
         }
+
+    def _report_link(self, request, project) -> str:
+        """填报进展报告 with project and month filled in, when this user owes one (三(一)5)."""
+        notes = status.monthly_notes(project)
+        if not notes or not perm.may_report_progress(project, request.user):
+            return ""
+        from projects.models import ProgressReport
+
+        report_admin = self.admin_site._registry.get(ProgressReport)
+        if report_admin is None or not report_admin.has_add_permission(request):
+            return ""
+        try:
+            from projects.selectors.obligations import monthly_status
+        except ImportError:
+            from projects.supervision import monthly_status
+        owed = monthly_status(project)
+        month = (owed.overdue or owed.due)[0]
+        url = reverse("admin:projects_progressreport_add")
+        return f"{url}?project={project.pk}&month={month.isoformat()}"
 
     def get_urls(self):
         return [
