@@ -9,7 +9,7 @@ services.apply_transition (lock, permission, conditions, signed review, history)
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max, Min
 from django.http import Http404
 from django.shortcuts import redirect
@@ -28,7 +28,7 @@ from projects.admin.base import PROJECT_INLINES, ProjectRecordInline
 from projects.admin.importexport import ProjectImportExportMixin
 from projects.admin.running import MissingMonthlyReportFilter
 from projects.dashboard import Panel, panel
-from projects.forms import form_for
+from projects.forms import ChecklistForm, form_for
 from projects.models import (
     BudgetLine,
     FundingPolicy,
@@ -449,6 +449,16 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
 
     # --- the change page: buttons, history, reviews --------------------------------------
 
+    def get_object(self, request, object_id, from_field=None):
+        # The page's status bar names the leader and the organisation: fetch them with it.
+        queryset = self.get_queryset(request).select_related("organization", "leader")
+        opts = self.model._meta
+        field = opts.pk if from_field is None else opts.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (self.model.DoesNotExist, ValidationError, ValueError):
+            return None
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         project = self.get_object(request, object_id)
         if project is None:
@@ -555,8 +565,33 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
             "help_rows": form.help_rows() if hasattr(form, "help_rows") else [],
             "prohibited_lines": prohibited_budget_lines(project),
             "change_url": reverse("admin:projects_project_change", args=[project.pk]),
+            "danger": name in status.DANGER_TRANSITIONS,
+            "status_bar": status.status_bar(project),
+            **self._application_beside(project, form_class),
         }
         return TemplateResponse(request, "admin/projects/project/transition.html", context)
+
+    @staticmethod
+    def _application_beside(project, form_class) -> dict:
+        """A reviewer decides with the application in view (二(二), 三(二)2-3): its sections,
+        its budget and the earlier reviews' answers to the six conditions."""
+        if not issubclass(form_class, ChecklistForm):
+            return {}
+        from projects.views.printing import application_rows
+
+        rows = application_rows(project)
+        reviews = list(Review.objects.filter(project=project).order_by("signed_at", "pk"))
+        for review in reviews:
+            review.answers = status.checklist_answers(review)
+        return {
+            "application": {
+                "header": rows["header"],
+                "sections": rows["sections"],
+                "budget": rows["budget"],
+                "budget_total": rows["budget_total"],
+            },
+            "earlier_reviews": reviews,
+        }
 
     @staticmethod
     def _refusal(project, name, user) -> str:

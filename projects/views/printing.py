@@ -13,6 +13,8 @@ from django.urls import path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
+from projects.admin.status import checklist_answers
+from projects.dates import format_date, format_datetime
 from projects.models import Project
 from projects.money import format_cny
 
@@ -39,7 +41,7 @@ def application_rows(project: Project) -> dict:
         ("项目周期", project.get_term_display()),
         (
             "起止日期",
-            f"{project.start_date or '—'} 至 {project.end_date or '—'}",
+            f"{format_date(project.start_date)} 至 {format_date(project.end_date)}",
         ),
         ("申报等级", project.get_proposed_grade_display()),
         ("申请金额", format_cny(project.requested_amount)),
@@ -72,7 +74,7 @@ def application_rows(project: Project) -> dict:
             f"{review.reviewer_name}({review.reviewer_organization}"
             f"{' · ' + review.reviewer_title if review.reviewer_title else ''},"
             f"{review.reviewer_role})",
-            review.signed_at.strftime("%Y-%m-%d %H:%M"),
+            format_datetime(review.signed_at),
         )
         for review in project.reviews.all()
     ]
@@ -88,6 +90,11 @@ def application_rows(project: Project) -> dict:
 def application_print(request, pk: int):
     project = _project_for(request, pk)
     context = {"project": project, **application_rows(project)}
+    # 二(二): each review's answers to the six conditions, printed under its opinion.
+    context["reviews"] = [
+        (*row, checklist_answers(review))
+        for row, review in zip(context["reviews"], project.reviews.all(), strict=True)
+    ]
     return render(request, "projects/print/application.html", context)
 
 
