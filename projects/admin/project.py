@@ -7,10 +7,14 @@ rolling back. Every button here opens the transition's form at the contract URL
 services.apply_transition (lock, permission, conditions, signed review, history).
 """
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Max, Min
+from django.db import models
+from django.db.models import CharField, Max, Min
+from django.db.models.functions import Concat
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -28,10 +32,12 @@ from projects.admin.base import PROJECT_INLINES, ProjectRecordInline
 from projects.admin.importexport import ProjectImportExportMixin
 from projects.admin.running import MissingMonthlyReportFilter
 from projects.dashboard import Panel, panel
-from projects.forms import ChecklistForm, form_for
+from projects.dates import format_date
+from projects.forms import ChecklistForm, DateField, DateWidget, form_for
 from projects.models import (
     BudgetLine,
     FundingPolicy,
+    Grade,
     ProhibitedItem,
     Project,
     ProjectHistory,
@@ -290,9 +296,30 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
     show_full_result_count = False
     # Facet counts would count every project once per filter choice (500 organisations).
     show_facets = admin.ShowFacets.NEVER
-    search_fields = ["code", "title", "leader__last_name", "leader__first_name", "leader__username"]
+    # A full name (赵一帆) is last + first name joined: annotated in get_search_results.
+    search_fields = [
+        "code",
+        "title",
+        "leader_full_name",
+        "leader__username",
+        "organization__name",
+        "organization__short_name",
+    ]
+    search_placeholder = "项目编号、名称、负责人姓名或申报组织"
+    search_help_text = "可按项目编号、项目名称、负责人姓名(如 赵一帆)或用户名、申报组织名称搜索。"
     list_per_page = 50
     inlines = [BudgetLineInline]
+    # Dates as people write them (2026年12月10日 …), with an example in the box.
+    formfield_overrides = {models.DateField: {"form_class": DateField, "widget": DateWidget}}
+
+    def get_search_results(self, request, queryset, search_term):
+        if search_term:
+            queryset = queryset.annotate(
+                leader_full_name=Concat(
+                    "leader__last_name", "leader__first_name", output_field=CharField()
+                )
+            )
+        return super().get_search_results(request, queryset, search_term)
 
     # --- columns --------------------------------------------------------------------------
 
@@ -319,9 +346,9 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
         if obj.is_overdue_first_review:
             return format_html(
                 '<span class="overdue-mark">{} 已逾期</span>',
-                obj.first_review_deadline.isoformat(),
+                format_date(obj.first_review_deadline),
             )
-        return obj.first_review_deadline.isoformat()
+        return format_date(obj.first_review_deadline)
 
     # --- permissions ----------------------------------------------------------------------
 
@@ -374,6 +401,12 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
 
     def _may_choose_organization(self, request) -> bool:
         return request.user.is_superuser or request.user.organization_id is None
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        field = super().formfield_for_choice_field(db_field, request, **kwargs)
+        if db_field.name == "proposed_grade":
+            grade_caps(field, getattr(request, "_project_year", None))
+        return field
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "leader" and not sees_everything(request.user):
@@ -463,6 +496,7 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
         project = self.get_object(request, object_id)
         if project is None:
             raise Http404("项目不存在。")
+        request._project_year = project.year  # the caps beside 申报等级 are that year's
         extra_context = {**(extra_context or {}), **self._project_context(request, project)}
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -605,6 +639,23 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
         return ""
 
 
+def grade_caps(field, year: int | None = None) -> None:
+    """二(三): the caps of the year's grades beside 申报等级, and for the page's script."""
+    year = year or timezone.localdate().year
+    policy = FundingPolicy.objects.filter(year=year).first()
+    if policy is None:
+        field.help_text = f"{year}年度经费政策尚未设定,各级上限待定。"
+        return
+    caps = {str(g): str(policy.cap_for(g)) for g in (1, 2, 3)}
+    field.help_text = (
+        f"{year}年度各级上限:"
+        + ";".join(f"{Grade(g).label} ≤ {format_cny(policy.cap_for(g))}" for g in (1, 2, 3))
+        + ";四级项目不予资金支持。预算合计不应超过所选等级的上限。"
+    )
+    field.widget.attrs["data-caps"] = json.dumps({**caps, "4": "0.00"})
+    field.widget.attrs["aria-describedby"] = "id_proposed_grade_helptext"
+
+
 def prohibited_budget_lines(project) -> list[dict]:
     """Budget lines whose text matches a prohibited item: flagged to every reviewer (§2)."""
     keywords = list(ProhibitedItem.objects.values_list("keyword", flat=True))
@@ -725,7 +776,7 @@ PANEL_ROWS = 20
 def _project_row(project, note: str = "") -> dict:
     overdue = project.is_overdue_first_review
     if overdue:
-        note = f"初审已逾期(期限 {project.first_review_deadline.isoformat()})"
+        note = f"初审已逾期(期限 {format_date(project.first_review_deadline)})"
     return {
         "text": f"{project.code} {project.title}",
         "url": reverse("admin:projects_project_change", args=[project.pk]),
@@ -745,7 +796,7 @@ def first_reviews_panel(user) -> Panel | None:
         .order_by("first_review_deadline", "code")[:PANEL_ROWS]
     )
     rows = [
-        _project_row(p, f"初审期限 {p.first_review_deadline.isoformat()}")
+        _project_row(p, f"初审期限 {format_date(p.first_review_deadline)}")
         for p in waiting
         if p.first_review_deadline
     ]
