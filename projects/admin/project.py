@@ -548,6 +548,19 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
         url = reverse("admin:projects_progressreport_add")
         return f"{url}?project={project.pk}&month={month.isoformat()}"
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # One application at a time: after saving, its page shows the next step (提交).
+        context["show_save_and_add_another"] = False
+        if add:
+            context["title"] = "新建项目申请"
+        elif obj is not None:
+            context["title"] = "项目详情与办理"
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"title": "项目一览", **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
     def get_urls(self):
         return [
             path(

@@ -2,6 +2,7 @@
 box that finds full names and organisations, the status bar and the open questions."""
 
 import datetime
+import re
 
 import pytest
 
@@ -105,3 +106,44 @@ def test_project_page_shows_decisions_apart_and_no_logentry_history(client, draf
     assert 'primary-button" data-transition="submit"' in page
     assert 'danger-button" data-transition="withdraw"' in page
     assert f"/admin/projects/project/{draft.pk}/history/" not in page
+
+
+def test_the_admins_words_are_the_users_words(client, draft, applicant):
+    client.force_login(applicant)
+    listing = client.get("/admin/projects/project/").content.decode()
+    assert "项目一览" in listing and "选择 党费项目 来修改" not in listing
+    assert "以 状态" not in listing and re.search(r"<summary>\s*状态\s*</summary>", listing)
+    # No doubled breadcrumb 党费项目 › 党费项目 (the app page lists every model).
+    assert '/admin/projects/"' not in listing
+    page = client.get(f"/admin/projects/project/{draft.pk}/change/").content.decode()
+    assert "保存并增加另一个" not in page and "保存后再新建一份" not in page
+    assert f"您好,<strong>{applicant.display_name}</strong>" in page
+
+
+def test_the_login_error_in_plain_words(client, applicant):
+    response = client.post("/admin/login/", {"username": applicant.username, "password": "x"})
+    body = response.content.decode()
+    assert "用户名或密码不正确" in body and "工作人员账户" not in body
+
+
+@pytest.mark.parametrize(
+    "fixture, shown, hidden",
+    [
+        (
+            "applicant",
+            ["我的项目申请", "新建项目申请", "月度进展报告"],
+            ["用户", "党组织", "经费总账"],
+        ),
+        ("leader", ["全部项目", "年度经费政策", "年度统计", "经费总账"], ["用户", "新建项目申请"]),
+        ("finance", ["发票审核", "拨付记录"], ["用户", "党组织", "新建项目申请"]),
+        ("auditor", ["全部项目", "年度统计"], ["用户", "新建项目申请"]),
+    ],
+)
+def test_each_role_sees_its_own_menu(client, request, fixture, shown, hidden):
+    client.force_login(request.getfixturevalue(fixture))
+    body = client.get("/admin/").content.decode()
+    menu = body[body.index('class="module role-menu"') :]
+    for label in shown:
+        assert label in menu, label
+    for label in hidden:
+        assert f">{label}<" not in menu, label
