@@ -63,13 +63,43 @@ function labelTable(table) {
       if (!cell.hasAttribute("data-label") && (cell.colSpan || 1) < labels.length) {
         cell.setAttribute("data-label", labels[column] || "");
       }
+      nameFields(cell, cell.getAttribute("data-label"));
       column += cell.colSpan || 1;
     });
   });
 }
 
+// An inline's fields have only the column header above them: give each its name.
+function nameFields(cell, label) {
+  if (!label) {
+    return;
+  }
+  cell.querySelectorAll("input:not([type=hidden]), select, textarea").forEach(function (field) {
+    var labelled = field.hasAttribute("aria-label") || field.hasAttribute("aria-labelledby") ||
+      (field.id && document.querySelector("label[for='" + field.id + "']"));
+    if (!labelled) {
+      field.setAttribute("aria-label", label);
+    }
+  });
+}
+
+// A chart drawn as <svg role="img"> is named after the heading above it.
+function nameCharts() {
+  document.querySelectorAll("svg[role=img]:not([aria-label]):not([aria-labelledby])").forEach(
+    function (svg) {
+      var node = svg.previousElementSibling;
+      while (node && !/^H[1-6]$/.test(node.tagName)) {
+        node = node.previousElementSibling;
+      }
+      var heading = node || (svg.closest("section, .module") || document).querySelector("h2, h3");
+      svg.setAttribute("aria-label", heading ? heading.textContent.trim() : "图表");
+    }
+  );
+}
+
 function labelTables() {
   document.querySelectorAll("table").forEach(labelTable);
+  nameCharts();
 }
 
 document.addEventListener("DOMContentLoaded", labelTables);
