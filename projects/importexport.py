@@ -23,7 +23,7 @@ is skipped (so re-importing an export is a no-op), a changed one is refused.
 Disbursements and invoices are export-only here: disbursements are written only by the
 `settle` transition (append-only ledger, disbursed ≤ settlement ≤ approved); a second code
 path that writes money rows from a spreadsheet would bypass that invariant. Invoice import
-belongs to projects.settlement (issue 5).
+belongs to projects/services/invoice_imports.py (issue 5).
 """
 
 from __future__ import annotations

@@ -39,6 +39,20 @@ def is_leadership(project, user) -> bool:
     return _active(user) and has_role(user, Role.LEADERSHIP) and project.leader_id != user.pk
 
 
+def is_independent_payment_approver(project, user) -> bool:
+    """Leadership, but never a member who checked any of this project's invoices: the
+    checks decide the settlement amount that the payment approval bounds (§5)."""
+    from projects.models import ProjectHistory
+
+    return is_leadership(project, user) and not (
+        ProjectHistory.objects.filter(
+            project_id=project.pk,
+            actor_id=user.pk,
+            transition__in=("invoice_check", "invoice_recheck"),
+        ).exists()
+    )
+
+
 def is_settling_finance(project, user) -> bool:
     """Finance, but never the leadership member who approved this payment (§5)."""
     return (
@@ -130,9 +144,22 @@ def may_enter_invoices(project, user) -> bool:
     return project.state in INVOICE_ENTRY_STATES and is_leader_or_org_reviewer(project, user)
 
 
+def is_payment_approver(project, user) -> bool:
+    """The leadership member who approved this project's payment (approve_payment)."""
+    return project.payment_approved_by_id is not None and project.payment_approved_by_id == getattr(
+        user, "pk", None
+    )
+
+
 def may_check_invoices(project, user) -> bool:
-    """Finance only marks invoices 合格/不合格 (DESIGN.md §1), until the project is settled."""
-    return project.state in INVOICE_CHECK_STATES and is_finance(project, user)
+    """Finance only marks invoices 合格/不合格 and 改判 (DESIGN.md §1), until the project is
+    settled; never the member who approved the payment (separation of duties: the check
+    decides the settlement amount that approval bounds)."""
+    return (
+        project.state in INVOICE_CHECK_STATES
+        and is_finance(project, user)
+        and not is_payment_approver(project, user)
+    )
 
 
 def may_prepare_final_accounts(project, user) -> bool:

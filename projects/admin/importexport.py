@@ -115,7 +115,7 @@ class DisbursementImportExportMixin(_ExportMixin):
 
 class InvoiceImportExportMixin(_ExportMixin):
     """Invoices: export through the streaming resource like every other model; import is
-    the money side's one invoice import (projects.invoice_import behind
+    the money side's one invoice import (projects.services.invoice_imports behind
     projects/views/money.py: per project, preview, all or nothing, the project row locked),
     not django-import-export's. The changelist's 导入 / 下载导入模板 buttons open a page that
     lists the projects this user may import invoices into, each linking to that page."""

@@ -18,13 +18,13 @@ from openpyxl import Workbook
 from accounts.models import Organization
 from accounts.roles import sees_everything
 from projects import permissions as perm
-from projects.invoice_import import import_template, invoice_import
-from projects.ledgers import pool_ledger, sub_ledger
 from projects.models import Project, ProjectHistory
 from projects.models.money import Disbursement
 from projects.money import format_cny, to_chinese_capital
-from projects.services import WorkflowError
-from projects.settlement import final_accounts
+from projects.selectors.ledgers import pool_ledger, sub_ledger
+from projects.services.errors import WorkflowError
+from projects.services.final_accounts import final_accounts_get
+from projects.services.invoice_imports import invoice_import, invoice_import_template
 from projects.xlsx import add_sheet, workbook_response
 
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -47,7 +47,7 @@ def _wants_xlsx(request) -> bool:
 
 def final_accounts_view(request, pk):
     project = _project(request, pk)
-    accounts = final_accounts(project)
+    accounts = final_accounts_get(project=project)
     if _wants_xlsx(request):
         workbook = Workbook()
         rows = [
@@ -81,11 +81,11 @@ def final_accounts_view(request, pk):
             first=True,
         )
         return workbook_response(workbook, f"决算清单-{project.code}.xlsx")
-    return render(
-        request,
-        "projects/money/final_accounts.html",
-        {"project": project, "accounts": accounts, "title": f"决算清单 · {project.code}"},
-    )
+    from projects.views.documents import print_verification
+
+    context = {"project": project, "accounts": accounts, "title": f"决算清单 · {project.code}"}
+    print_verification(request, "final_accounts", context, project=project)
+    return render(request, "projects/money/final_accounts.html", context)
 
 
 # --- settlement sheet ---------------------------------------------------------------------
@@ -98,7 +98,7 @@ def _settlement_context(project: Project) -> dict:
     )
     return {
         "project": project,
-        "accounts": final_accounts(project),
+        "accounts": final_accounts_get(project=project),
         "qualified": qualified,
         "unqualified": unqualified,
         "capital": to_chinese_capital(project.settlement_amount or 0),
@@ -117,6 +117,9 @@ def settlement_sheet_view(request, pk):
     project = _project(request, pk)
     context = _settlement_context(project)
     if not _wants_xlsx(request):
+        from projects.views.documents import print_verification
+
+        print_verification(request, "settlement", context, project=project)
         return render(request, "projects/money/settlement_sheet.html", context)
     workbook = Workbook()
     rows = [
@@ -267,7 +270,9 @@ def pool_ledger_current(request):
 
 def invoice_import_template_view(request, pk):
     project = _project(request, pk)
-    return workbook_response(import_template(project), f"发票导入模板-{project.code}.xlsx")
+    return workbook_response(
+        invoice_import_template(project=project), f"发票导入模板-{project.code}.xlsx"
+    )
 
 
 def _stash(request, project, upload) -> str:
@@ -312,7 +317,9 @@ def invoice_import_view(request, pk):
         elif not upload.name.lower().endswith(".xlsx"):
             context["errors"] = ["只接受 .xlsx 格式的文件。"]
         else:
-            result = invoice_import(project, upload, actor=request.user, dry_run=True)
+            result = invoice_import(
+                project=project, source=upload, actor=request.user, dry_run=True
+            )
             context["result"] = result
             if result.ok:
                 upload.seek(0)
@@ -328,7 +335,9 @@ def _confirm_import(request, project, project_url, context):
         return render(request, "projects/money/invoice_import.html", context)
     try:
         with default_storage.open(name, "rb") as handle:
-            result = invoice_import(project, handle, actor=request.user, dry_run=False)
+            result = invoice_import(
+                project=project, source=handle, actor=request.user, dry_run=False
+            )
     except WorkflowError as exc:
         context["errors"] = exc.messages
         return render(request, "projects/money/invoice_import.html", context)

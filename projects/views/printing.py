@@ -10,12 +10,11 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
+from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
-from projects.admin.status import checklist_answers
-from projects.dates import format_date, format_datetime
-from projects.models import Project
+from projects.models import CHECKLIST, Project
 from projects.money import format_cny
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -41,7 +40,7 @@ def application_rows(project: Project) -> dict:
         ("项目周期", project.get_term_display()),
         (
             "起止日期",
-            f"{format_date(project.start_date)} 至 {format_date(project.end_date)}",
+            f"{project.start_date or '—'} 至 {project.end_date or '—'}",
         ),
         ("申报等级", project.get_proposed_grade_display()),
         ("申请金额", format_cny(project.requested_amount)),
@@ -66,6 +65,7 @@ def application_rows(project: Project) -> dict:
         )
         for line in project.budget_lines.all()
     ]
+    review_list = list(project.reviews.all())
     reviews = [
         (
             review.get_kind_display(),
@@ -74,9 +74,21 @@ def application_rows(project: Project) -> dict:
             f"{review.reviewer_name}({review.reviewer_organization}"
             f"{' · ' + review.reviewer_title if review.reviewer_title else ''},"
             f"{review.reviewer_role})",
-            format_datetime(review.signed_at),
+            timezone.localtime(review.signed_at).strftime("%Y-%m-%d %H:%M"),
         )
-        for review in project.reviews.all()
+        for review in review_list
+    ]
+    # The six conditions (regulation 三(二)1) each review answered, in the reviews' order.
+    conditions = [
+        (
+            f"{review.get_kind_display()} · {review.reviewer_name}",
+            [
+                (label, "是" if getattr(review, name) else "否")
+                for name, label in CHECKLIST
+                if getattr(review, name) is not None
+            ],
+        )
+        for review in review_list
     ]
     return {
         "header": header,
@@ -84,17 +96,16 @@ def application_rows(project: Project) -> dict:
         "budget": budget,
         "budget_total": format_cny(project.budget_total()),
         "reviews": reviews,
+        "conditions": conditions,
     }
 
 
 def application_print(request, pk: int):
     project = _project_for(request, pk)
     context = {"project": project, **application_rows(project)}
-    # 二(二): each review's answers to the six conditions, printed under its opinion.
-    context["reviews"] = [
-        (*row, checklist_answers(review))
-        for row, review in zip(context["reviews"], project.reviews.all(), strict=True)
-    ]
+    from projects.views.documents import print_verification
+
+    print_verification(request, "application", context, project=project)
     return render(request, "projects/print/application.html", context)
 
 

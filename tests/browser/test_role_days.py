@@ -203,7 +203,7 @@ def test_each_roles_day_on_phone_and_desktop(
     page.goto(
         live_server.url + page.get_attribute(".utility-links a:has-text('打印申请书')", "href")
     )
-    assert "严谨准确的财务预算:符合" in page.inner_text("body")
+    assert "严谨准确的财务预算:是" in page.inner_text("body")
     day.check("print")
     page.goto(f"{live_server.url}/admin/")
     page.click(".role-menu a:has-text('年度统计')")
