@@ -29,7 +29,7 @@ from projects.settlement import (
     invoice_validate,
     normalise_text,
 )
-from projects.xlsx import FORMULA_STARTS, add_sheet
+from projects.exchange.writer import add_sheet, looks_like_formula
 
 # Chinese header -> field; the first nine are the platform's export columns.
 COLUMNS = {
@@ -156,7 +156,7 @@ def _line_resolver(lines: list[BudgetLine]):
 
 
 def _formula_cells(data: dict) -> bool:
-    return any(isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in data.values())
+    return any(looks_like_formula(v) for v in data.values())
 
 
 def validate_rows(project: Project, rows: list[ImportRow], *, actor) -> None:

@@ -6,7 +6,7 @@ FSMAdminMixin, which only sets change_form_template; these set change_list_templ
   again with rollback_on_validation_errors (all-or-nothing: a row that fails now rolls back
   every row). The resource is built with request.user, so lookups are scoped.
 - Export: one GET streams an xlsx of the changelist's current filters/search/ordering within
-  the user's scope (projects.importexport.export_response); no in-memory dataset.
+  the user's scope (projects.exchange.export.export_response); no in-memory dataset.
 - Permissions: the model's import_<model>/export_<model> codes (settings) and never for a
   read-only auditor.
 """
@@ -21,7 +21,7 @@ from import_export.admin import ExportMixin, ImportMixin
 from import_export.formats.base_formats import XLSX
 
 from accounts.roles import is_read_only
-from projects import importexport as ie
+from projects.exchange import export as ie
 from projects import permissions as perm
 from projects.models import Project
 

@@ -25,7 +25,7 @@ from projects.models.money import Disbursement
 from projects.money import format_cny, to_chinese_capital
 from projects.services import WorkflowError
 from projects.settlement import final_accounts
-from projects.xlsx import add_sheet, workbook_response
+from projects.exchange.writer import add_sheet, workbook_response
 
 MAX_UPLOAD = 5 * 1024 * 1024
 SESSION_KEY = "invoice_imports"

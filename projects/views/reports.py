@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Organization
 from projects import reports
 from projects.dashboard import Panel, panel
-from projects.importexport import XLSX_CONTENT_TYPE
+from projects.exchange.writer import XLSX_CONTENT_TYPE
 from projects.models import FundingPolicy, Project
 
 

@@ -198,7 +198,7 @@ def test_disbursement_export_is_typed_and_scoped(reviewer, finance, org_a, org_b
             paid_by=finance,
         )
     # The disbursement admin arrives with issue 5; its mixin streams through the same call.
-    from projects import importexport as ie
+    from projects.exchange import export as ie
 
     resource = ie.DisbursementResource(user=reviewer)
     rows = rows_of(ie.export_response(resource, Disbursement.objects.all(), "x.xlsx"))
