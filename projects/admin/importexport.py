@@ -12,7 +12,14 @@ FSMAdminMixin, which only sets change_form_template; these set change_list_templ
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import (
+    EmptyResultSet,
+    FullResultSet,
+    PermissionDenied,
+    ValidationError,
+)
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -24,6 +31,14 @@ from accounts.roles import is_read_only
 from projects.exchange import export as ie
 from projects import permissions as perm
 from projects.models import Project
+
+
+def _compile(queryset) -> None:
+    """Build the SQL without running it: a mistyped filter value fails here."""
+    try:
+        queryset.query.get_compiler(queryset.db).as_sql()
+    except (EmptyResultSet, FullResultSet):
+        pass  # a filter that matches nothing (or everything) is a valid export
 
 
 class _ExportMixin(ExportMixin):
@@ -41,9 +56,23 @@ class _ExportMixin(ExportMixin):
         if not self.has_export_permission(request):
             raise PermissionDenied
         resource = ie.RESOURCES[self.resource_key](user=request.user)
-        queryset = self.get_export_queryset(request)
+        try:
+            queryset = self.get_export_queryset(request)
+            # A mistyped value (?requested_amount=abc) fails only when the query is built.
+            _compile(queryset)
+        except (IncorrectLookupParameters, ValidationError, ValueError, TypeError):
+            # As the changelist does: back to it with ?e=1 ("请修正以下错误"), never a 500.
+            return self._bad_filter_response(request)
         filename = f"{self.model._meta.verbose_name}.xlsx"
         return ie.export_response(resource, queryset, filename)
+
+    def _bad_filter_response(self, request):
+        changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        if request.GET.get(ERROR_FLAG):
+            messages.error(request, "导出的筛选条件无效,请在列表中重新选择筛选条件后再导出。")
+            return HttpResponseRedirect(changelist)
+        messages.error(request, "导出的筛选条件无效,请重新选择筛选条件后再导出。")
+        return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -207,3 +207,49 @@ def test_disbursement_export_is_typed_and_scoped(reviewer, finance, org_a, org_b
     assert body[0][header.index("金额")] == 1234.5
     assert body[0][header.index("用途")].startswith("'=")
     assert body[0][header.index("凭证日期")].date() == timezone.localdate()
+
+
+# --- issue 10: a mistyped export filter is answered like the changelist, never a 500 -------
+
+EXPORTS = [
+    "admin:projects_project_export",
+    "admin:projects_invoice_export",
+    "admin:projects_disbursement_export",
+    "admin:accounts_user_export",
+    "admin:accounts_organization_export",
+]
+BAD_FILTERS = [
+    "grade__exact=abc",
+    "requested_amount=abc",
+    "project__id__exact=abc",
+    "id__exact=abc",
+    "pk__in=1,abc",
+    "year=abc",
+    "amount__gte=1e999x",
+    "created_at__gte=not-a-date",
+    "is_active__exact=maybe",
+    "organization__id__exact=%00",
+]
+
+
+@pytest.mark.parametrize("url_name", EXPORTS)
+@pytest.mark.parametrize("bad", BAD_FILTERS)
+def test_export_with_a_mistyped_filter_is_never_a_500(client, admin_user, org_a, url_name, bad):
+    ProjectFactory(organization=org_a)
+    login(client, admin_user)
+    url = reverse(url_name)
+    changelist = url.removesuffix("export/")
+    response = client.get(f"{url}?{bad}")
+    assert response.status_code in (200, 302, 400), response.status_code
+    if response.status_code == 302:
+        assert response["Location"].startswith(changelist)
+        assert "e=1" in response["Location"]
+        page = client.get(response["Location"])
+        assert page.status_code == 200
+        assert "导出的筛选条件无效" in page.content.decode()
+    elif response.status_code == 200:
+        # A parameter the changelist ignores: the export is the unfiltered list, as there.
+        assert response["Content-Disposition"].startswith("attachment")
+    # Whatever the export answered, the changelist answers the same way.
+    listed = client.get(f"{changelist}?{bad}")
+    assert (listed.status_code == 302) == (response.status_code == 302)
