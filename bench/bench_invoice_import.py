@@ -103,10 +103,10 @@ def run(args, project):
     import tablib
     from import_export import resources
 
+    from projects.exchange.writer import add_sheet
     from projects.invoice_import import COLUMNS, invoice_import
     from projects.models import BudgetLine, Invoice
     from projects.settlement import invoice_identity
-    from projects.exchange.writer import add_sheet
 
     actor = project.leader
     line = BudgetLine.objects.filter(project=project).order_by("pk").first()

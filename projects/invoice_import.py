@@ -20,6 +20,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from projects import permissions as perm
+from projects.exchange.writer import add_sheet, looks_like_formula
 from projects.models import BudgetLine, Project
 from projects.models.money import Invoice
 from projects.services import WorkflowError, events
@@ -29,7 +30,6 @@ from projects.settlement import (
     invoice_validate,
     normalise_text,
 )
-from projects.exchange.writer import add_sheet, looks_like_formula
 
 # Chinese header -> field; the first nine are the platform's export columns.
 COLUMNS = {

@@ -28,8 +28,8 @@ from import_export.admin import ExportMixin, ImportMixin
 from import_export.formats.base_formats import XLSX
 
 from accounts.roles import is_read_only
-from projects.exchange import export as ie
 from projects import permissions as perm
+from projects.exchange import export as ie
 from projects.models import Project
 
 

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from accounts.models import Organization
 from accounts.roles import sees_everything
 from projects import permissions as perm
+from projects.exchange.writer import add_sheet, workbook_response
 from projects.invoice_import import import_template, invoice_import
 from projects.ledgers import pool_ledger, sub_ledger
 from projects.models import Project, ProjectHistory
@@ -25,7 +26,6 @@ from projects.models.money import Disbursement
 from projects.money import format_cny, to_chinese_capital
 from projects.services import WorkflowError
 from projects.settlement import final_accounts
-from projects.exchange.writer import add_sheet, workbook_response
 
 MAX_UPLOAD = 5 * 1024 * 1024
 SESSION_KEY = "invoice_imports"
