@@ -289,9 +289,7 @@ def test_historical_import_cannot_break_the_cap_or_the_pool(admin_user, org_a, a
 def test_historical_import_pool_counts_earlier_rows_of_the_same_file(admin_user, org_a, applicant):
     data = historical_rows(org_a, applicant, 结算金额="2800.00", 票据不合格损失="0.00")
     for number in range(2, 5):  # 4 × 2,800 = 11,200 > the pool of 10,000
-        row = historical_rows(
-            org_a, applicant, 项目编号=f"2020-000{number}", 结算金额="2800.00"
-        )[0]
+        row = historical_rows(org_a, applicant, 项目编号=f"2020-000{number}", 结算金额="2800.00")[0]
         data.append(row)
     result = do_import("project", admin_user, data)
     assert [row.number for row in result.invalid_rows] == [4]
