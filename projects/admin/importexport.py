@@ -186,7 +186,7 @@ class InvoiceImportExportMixin(_ExportMixin):
             return redirect("projects:invoice_import", project.pk)
         rows = list(
             projects.select_related("organization")
-            .order_by("-year", "-code")
+            .order_by("-year", "-number")
             .only("pk", "code", "title", "state", "organization__name")[: self.CHOOSER_ROWS + 1]
         )
         context = {
