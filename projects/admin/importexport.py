@@ -2,7 +2,8 @@
 base, so the mixins are self-contained: they work over ScopedAdmin (and beside django_fsm's
 FSMAdminMixin, which only sets change_form_template; these set change_list_template).
 
-- Import: xlsx only; a dry-run preview with per-row errors, then the confirmed import runs
+- Import: xlsx only, bounded in uncompressed size and compression ratio before it is parsed
+  (projects.exchange.bounds); a dry-run preview with per-row errors, then the confirmed import runs
   again with rollback_on_validation_errors (all-or-nothing: a row that fails now rolls back
   every row). The resource is built with request.user, so lookups are scoped.
 - Export: one GET streams an xlsx of the changelist's current filters/search/ordering within
@@ -10,6 +11,8 @@ FSMAdminMixin, which only sets change_form_template; these set change_list_templ
 - Permissions: the model's import_<model>/export_<model> codes (settings) and never for a
   read-only auditor.
 """
+
+from io import BytesIO
 
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -30,7 +33,17 @@ from import_export.formats.base_formats import XLSX
 from accounts.roles import is_read_only
 from projects import permissions as perm
 from projects.exchange import export as ie
+from projects.exchange.bounds import UNREADABLE, check_ooxml_bounds
 from projects.models import Project
+
+
+class BoundedXLSX(XLSX):
+    """xlsx whose uncompressed size and compression ratio are checked before openpyxl
+    parses it (a 1 MB file holding a 1 GiB shared string is refused, not inflated)."""
+
+    def create_dataset(self, in_stream):
+        check_ooxml_bounds(BytesIO(in_stream))
+        return super().create_dataset(in_stream)
 
 
 def _compile(queryset) -> None:
@@ -86,7 +99,7 @@ class _ExportMixin(ExportMixin):
 
 
 class _ImportExportMixin(ImportMixin, _ExportMixin):
-    import_formats = [XLSX]
+    import_formats = [BoundedXLSX]
     import_template_name = "admin/import_export/import_safe.html"
 
     def has_import_permission(self, request) -> bool:
@@ -107,6 +120,20 @@ class _ImportExportMixin(ImportMixin, _ExportMixin):
         if not self.has_import_permission(request):
             raise PermissionDenied
         return ie.template_response(self.resource_key, request.user)
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # django-import-export would name the exception in English.
+        message = " ".join(e.messages) if isinstance(e, ValidationError) else UNREADABLE
+        form.add_error("import_file", message)
+
+    def process_import(self, request, **kwargs):
+        try:
+            return super().process_import(request, **kwargs)
+        except ValidationError as exc:
+            # The confirm step reads the stored file again: the same bounds, never a 500.
+            messages.error(request, " ".join(exc.messages))
+            app, model = self.opts.app_label, self.opts.model_name
+            return HttpResponseRedirect(reverse(f"admin:{app}_{model}_import"))
 
     def get_import_data_kwargs(self, **kwargs):
         kwargs = super().get_import_data_kwargs(**kwargs)

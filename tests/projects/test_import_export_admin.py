@@ -253,3 +253,73 @@ def test_export_with_a_mistyped_filter_is_never_a_500(client, admin_user, org_a,
     # Whatever the export answered, the changelist answers the same way.
     listed = client.get(f"{changelist}?{bad}")
     assert (listed.status_code == 302) == (response.status_code == 302)
+
+
+# --- issue 10: an xlsx import is bounded before it is parsed (hole 12) ----------------------
+
+
+def bomb_xlsx(size: int) -> bytes:
+    """A valid workbook whose sheet ends with one cell of `size` letters: openpyxl would
+    inflate all of it into memory to read the rows."""
+    import zipfile
+
+    base = tablib.Dataset(headers=["名称", "类型"])
+    base.append(["甲", "乙"])
+    sheet = "xl/worksheets/sheet1.xml"
+    source = zipfile.ZipFile(io.BytesIO(base.export("xlsx")))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename != sheet:
+                target.writestr(info, source.read(info.filename))
+        head, tail = source.read(sheet).split(b"</sheetData>", 1)
+        with target.open(sheet, "w") as stream:
+            stream.write(head + b'<row r="3"><c r="A3" t="inlineStr"><is><t>')
+            block = b"A" * (1024 * 1024)
+            for _ in range(size // len(block)):
+                stream.write(block)
+            stream.write(b"</t></is></c></row></sheetData>" + tail)
+    return out.getvalue()
+
+
+def test_import_of_a_compression_bomb_is_refused_before_parsing(client, admin_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = bomb_xlsx(80 * 1024 * 1024)  # 80 MiB inflated, about 80 KB on disk
+    assert len(data) < 1024 * 1024
+    login(client, admin_user)
+    url = reverse("admin:accounts_organization_import")
+    upload = SimpleUploadedFile("炸弹.xlsx", data)
+    response = client.post(url, {"format": "0", "import_file": upload})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "压缩比异常" in page or "解压后超过" in page
+    assert "confirm_form" not in response.context
+    assert not Organization.objects.filter(name="甲").exists()
+
+
+def test_bounds_accept_an_ordinary_workbook_and_refuse_garbage():
+    from django.core.exceptions import ValidationError
+
+    from projects.exchange.bounds import check_ooxml_bounds
+
+    data = tablib.Dataset(headers=["名称"])
+    data.append(["甲"])
+    check_ooxml_bounds(io.BytesIO(data.export("xlsx")))
+    with pytest.raises(ValidationError, match="压缩比异常"):
+        check_ooxml_bounds(io.BytesIO(bomb_xlsx(4 * 1024 * 1024)))
+    with pytest.raises(ValidationError, match="解压后超过 1 MB"):
+        check_ooxml_bounds(io.BytesIO(bomb_xlsx(2 * 1024 * 1024)), max_uncompressed=2**20)
+    with pytest.raises(ValidationError, match="无法读取文件"):
+        check_ooxml_bounds(io.BytesIO(b"not a zip"))
+
+
+def test_a_file_that_is_not_xlsx_gets_a_chinese_message(client, admin_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    login(client, admin_user)
+    url = reverse("admin:accounts_organization_import")
+    upload = SimpleUploadedFile("假的.xlsx", b"PK\x03\x04 not really")
+    response = client.post(url, {"format": "0", "import_file": upload})
+    assert response.status_code == 200
+    assert "无法读取文件" in response.content.decode()
