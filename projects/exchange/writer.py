@@ -26,7 +26,7 @@ from io import BytesIO
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 
-from projects.downloads import attachment_disposition
+from projects.downloads import protect_download
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_FORMAT = "#,##0.00"
@@ -140,7 +140,7 @@ def file_response(write, filename: str) -> FileResponse:
     finally:
         os.unlink(path)  # POSIX: the open handle keeps the data until it is closed
     response = FileResponse(stream, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = attachment_disposition(filename)
+    protect_download(response, filename)
     return response
 
 
@@ -195,5 +195,5 @@ def workbook_response(workbook, filename: str) -> HttpResponse:
     buffer = BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = attachment_disposition(filename)
+    protect_download(response, filename)
     return response

@@ -402,3 +402,30 @@ def test_export_neutralises_stored_text_with_leading_blanks(admin_user, org_a, t
     # XlsxWriter stores control characters escaped (_x000D_): read them back unescaped.
     cells = [unescape(row[rows[0].index("简称")] or "") for row in rows[1:]]
     assert "'" + text in cells
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_historical_imports_never_overdraw_the_pool(
+    work_committee, org_a, applicant, policy_2020
+):
+    """Six imports of 2,500.50 each race for a pool of 10,000: at most three fit, taken under
+    the pool lock; the pool never goes below zero."""
+    from tests.projects.test_money_concurrency import race
+
+    importer = UserFactory(username="root", organization=work_committee, is_superuser=True)
+
+    def run(i):
+        result = do_import(
+            "project", importer, historical_rows(org_a, applicant, 项目编号=f"2020-{i + 1:04d}")
+        )
+        return errors_of(result)
+
+    results = race(run, count=6)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    refused = [r for r in results if r]
+    assert len(refused) == 3, results
+    assert all(any("剩余额度" in e for e in errors) for errors in refused)
+    assert Project.objects.count() == 3
+    assert FundingPolicy.objects.get(year=2020).remaining() == Decimal("2498.50")
+    assert events.verify().ok
