@@ -17,6 +17,9 @@ from projects.exchange import writer
 from projects.models import FundingPolicy, Project, ProjectCodeCounter, ProjectHistory, State
 from projects.services import events
 from tests.factories import ProjectFactory, UserFactory
+from tests.projects import fixtures_money
+
+accepted = fixtures_money.accepted
 
 
 def xlsx_bytes(response) -> bytes:
@@ -429,3 +432,16 @@ def test_parallel_historical_imports_never_overdraw_the_pool(
     assert Project.objects.count() == 3
     assert FundingPolicy.objects.get(year=2020).remaining() == Decimal("2498.50")
     assert events.verify().ok
+
+
+@pytest.mark.parametrize("text", [" =1+1", "\r=1", "\u3000=1+1", "\xa0@SUM(A1)"])
+def test_invoice_import_guard_looks_through_leading_blanks(accepted, applicant, text):
+    """The invoice import refuses formula cells: judged after the blanks, never stored."""
+    from projects.invoice_import import invoice_import
+    from projects.models.money import Invoice
+    from tests.projects.test_invoice_import import row, xlsx
+
+    rows = [row(accepted, "20000001", 销售方名称=text)]
+    result = invoice_import(accepted, xlsx(rows), actor=applicant, dry_run=False)
+    assert not result.ok and not Invoice.objects.exists()
+    assert "公式" in "；".join(result.bad_rows[0].errors)
