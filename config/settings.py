@@ -27,6 +27,11 @@ HISTORY_HMAC_KEY = env.str("HISTORY_HMAC_KEY", default="dev-only-history-key")
 # the key can be rotated without breaking the rows signed before.
 HISTORY_HMAC_KEY_ID = env.str("HISTORY_HMAC_KEY_ID", default="k1")
 HISTORY_HMAC_OLD_KEYS = env.dict("HISTORY_HMAC_OLD_KEYS", default={})
+# Key for the verification codes (QR) on printed documents (projects/documents): a key of its
+# own, so that neither key can stand in for the other; also kept out of the database.
+DOCUMENT_VERIFY_KEY = env.str("DOCUMENT_VERIFY_KEY", default="dev-only-document-verify-key")
+# The address the QR leads to, e.g. https://dangfei.example.org (default: the request's host).
+DOCUMENT_VERIFY_BASE_URL = env.str("DOCUMENT_VERIFY_BASE_URL", default="")
 
 INSTALLED_APPS = [
     "config.apps.SiteAdminConfig",

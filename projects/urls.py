@@ -1,7 +1,7 @@
 """Custom pages beside the admin's own (prints, downloads, ledgers, reports), one module an
 area. Mounted under /admin/ before the admin site, with paths that the admin does not use."""
 
-from projects.views import money, printing, reports, running
+from projects.views import documents, money, printing, reports, running
 
 app_name = "projects"
 urlpatterns = [
@@ -9,4 +9,5 @@ urlpatterns = [
     *running.urlpatterns,
     *money.urlpatterns,
     *reports.urlpatterns,
+    *documents.urlpatterns,
 ]

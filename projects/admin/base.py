@@ -4,7 +4,8 @@ superusers included, DESIGN.md §5)."""
 
 from functools import cached_property
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -28,6 +29,25 @@ def project_of(obj):
 def is_archived(obj) -> bool:
     project = project_of(obj)
     return project is not None and project.state == "closed"
+
+
+class RefusalAsMessageMixin:
+    """A service's refusal (WorkflowError) during the admin's save becomes a message.
+
+    The admin runs the whole save in one transaction, so the refusal (the state moved on
+    since the form was drawn, a rule the form could not see) rolls back everything the
+    request wrote; the user is sent back to the same page with the reason.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        from projects.services import WorkflowError
+
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except WorkflowError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect(request.path)
 
 
 class ProjectRecordAdmin(ScopedAdmin):
@@ -108,6 +128,7 @@ class CappedInlineMixin:
 
 __all__ = [
     "CappedInlineMixin",
+    "RefusalAsMessageMixin",
     "PROJECT_INLINES",
     "ProjectRecordAdmin",
     "ProjectRecordInline",

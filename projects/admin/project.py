@@ -22,7 +22,7 @@ from accounts.models import Organization, User
 from accounts.roles import Role, has_role, sees_everything
 from projects import permissions as perm
 from projects import services
-from projects.admin.base import PROJECT_INLINES, ProjectRecordInline
+from projects.admin.base import PROJECT_INLINES, ProjectRecordInline, RefusalAsMessageMixin
 from projects.admin.importexport import ProjectImportExportMixin
 from projects.admin.running import MissingMonthlyReportFilter
 from projects.forms import form_for
@@ -36,6 +36,7 @@ from projects.models import (
 )
 from projects.money import MAX_AMOUNT, format_cny, to_money
 from projects.services import policy as policy_service
+from projects.services import projects as project_services
 
 # The application form in the order of the regulation's 附表 (三(二)1).
 APPLICATION_FIELDSETS = [
@@ -68,24 +69,8 @@ STATUS_FIELDSET = (
         ]
     },
 )
-APPLICATION_FIELDS = [
-    "title",
-    "category",
-    "allowed_use",
-    "origin",
-    "term",
-    "start_date",
-    "end_date",
-    "organization",
-    "leader",
-    "participants",
-    "proposed_grade",
-    "leader_profile",
-    "purpose",
-    "content",
-    "plan",
-    "expected_outcome",
-]
+# Read-only outside draft/returned: the application's own fields and its organisation.
+APPLICATION_FIELDS = [*project_services.APPLICATION_FIELDS, "organization"]
 STATUS_FIELDS = [
     "code",
     "year",
@@ -254,7 +239,7 @@ class BudgetLineInline(ProjectRecordInline, admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
+class ProjectAdmin(RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin):
     change_form_template = "admin/projects/project/change_form.html"
     list_display = [
         "code",
@@ -379,18 +364,6 @@ class ProjectAdmin(ProjectImportExportMixin, ScopedAdmin):
 
     def get_changeform_initial_data(self, request):
         return {"leader": request.user.pk, **super().get_changeform_initial_data(request)}
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # The admin runs the whole save in one transaction: a refusal from the services
-        # (the state moved on since the form was drawn) rolls back everything it wrote.
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except services.WorkflowError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-            if object_id:
-                return redirect("admin:projects_project_change", object_id)
-            return redirect("admin:projects_project_changelist")
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -564,7 +537,7 @@ class FundingPolicyForm(forms.ModelForm):
 
 
 @admin.register(FundingPolicy)
-class FundingPolicyAdmin(admin.ModelAdmin):
+class FundingPolicyAdmin(RefusalAsMessageMixin, admin.ModelAdmin):
     """年度经费政策: changed only through the policy service (under the pool's lock, as an
     event), never deleted; the page shows what the pool already holds."""
 
@@ -623,14 +596,6 @@ class FundingPolicyAdmin(admin.ModelAdmin):
     def remaining_cny(self, obj) -> str:
         figures = self._figures(obj)
         return format_cny(obj.pool_total - figures["committed"]) if figures else "—"
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except services.WorkflowError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-            return redirect(request.path)
 
     def save_model(self, request, obj, form, change):
         saved = policy_service.policy_save(

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models import Max, Sum
 
 from projects.models import FundingPolicy, Project
-from projects.money import ZERO, format_cny, to_money
+from projects.money import ZERO, format_cny, parse_money, to_money
 from projects.services import events
 from projects.services.errors import WorkflowError
 from projects.services.locking import locked_policy
@@ -65,6 +66,14 @@ def _values_of(policy: FundingPolicy | None) -> dict:
 def policy_save(*, actor, year: int, values: dict) -> FundingPolicy:
     """Create or change the year's policy (leadership), refused if it would break an
     approval already made; recorded as an event."""
+    values = dict(values)
+    for name in POLICY_FIELDS[:4]:
+        if name in values:
+            label = FundingPolicy._meta.get_field(name).verbose_name
+            try:
+                values[name] = parse_money(values[name], label)
+            except ValidationError as exc:
+                raise WorkflowError(exc.messages) from exc
     try:
         with locked_policy(year) as current:
             errors = policy_errors(year, values)

@@ -81,11 +81,11 @@ def final_accounts_view(request, pk):
             first=True,
         )
         return workbook_response(workbook, f"决算清单-{project.code}.xlsx")
-    return render(
-        request,
-        "projects/money/final_accounts.html",
-        {"project": project, "accounts": accounts, "title": f"决算清单 · {project.code}"},
-    )
+    from projects.views.documents import print_verification
+
+    context = {"project": project, "accounts": accounts, "title": f"决算清单 · {project.code}"}
+    print_verification(request, "final_accounts", context, project=project)
+    return render(request, "projects/money/final_accounts.html", context)
 
 
 # --- settlement sheet ---------------------------------------------------------------------
@@ -117,6 +117,9 @@ def settlement_sheet_view(request, pk):
     project = _project(request, pk)
     context = _settlement_context(project)
     if not _wants_xlsx(request):
+        from projects.views.documents import print_verification
+
+        print_verification(request, "settlement", context, project=project)
         return render(request, "projects/money/settlement_sheet.html", context)
     workbook = Workbook()
     rows = [

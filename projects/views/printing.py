@@ -14,7 +14,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 
 from projects.dates import format_date, format_datetime
 from projects.exchange.writer import safe_value, style_cell, workbook_response
-from projects.models import Project
+from projects.models import CHECKLIST, Project
 from projects.money import ZERO, format_cny, to_money
 
 
@@ -30,9 +30,9 @@ def _quantity(value: Decimal):
     return int(value) if value == value.to_integral_value() else value.normalize()
 
 
-def application_rows(project: Project) -> dict:
+def application_values(project: Project) -> dict:
     """Everything the form prints, typed: amounts stay Decimal (numbers in the xlsx, ¥ on the
-    page), times are Beijing time. Shared by the page and the xlsx."""
+    page, see application_rows), times are Beijing time (projects.dates.format_datetime)."""
     header = [
         ("项目编号", project.code),
         ("项目名称", project.title),
@@ -66,6 +66,7 @@ def application_rows(project: Project) -> dict:
         )
         for line in project.budget_lines.all()
     ]
+    review_list = list(project.reviews.all())
     reviews = [
         (
             review.get_kind_display(),
@@ -76,7 +77,19 @@ def application_rows(project: Project) -> dict:
             f"{review.reviewer_role})",
             format_datetime(review.signed_at),
         )
-        for review in project.reviews.all()
+        for review in review_list
+    ]
+    # The six conditions (regulation 三(二)1) each review answered, in the reviews' order.
+    conditions = [
+        (
+            f"{review.get_kind_display()} · {review.reviewer_name}",
+            [
+                (label, "是" if getattr(review, name) else "否")
+                for name, label in CHECKLIST
+                if getattr(review, name) is not None
+            ],
+        )
+        for review in review_list
     ]
     return {
         "header": header,
@@ -84,6 +97,7 @@ def application_rows(project: Project) -> dict:
         "budget": budget,
         "budget_total": project.budget_total(),
         "reviews": reviews,
+        "conditions": conditions,
     }
 
 
@@ -92,20 +106,26 @@ def _shown(value):
     return format_cny(value) if isinstance(value, Decimal) else value
 
 
-def application_print(request, pk: int):
-    project = _project_for(request, pk)
-    rows = application_rows(project)
-    context = {
-        "project": project,
-        "header": [(label, _shown(value)) for label, value in rows["header"]],
-        "sections": rows["sections"],
+def application_rows(project: Project) -> dict:
+    """The form as the page (and its PDF, projects.documents) shows it: amounts as ¥1,234.50."""
+    values = application_values(project)
+    return {
+        **values,
+        "header": [(label, _shown(value)) for label, value in values["header"]],
         "budget": [
             (item, text, quantity, format_cny(price), format_cny(amount))
-            for item, text, quantity, price, amount in rows["budget"]
+            for item, text, quantity, price, amount in values["budget"]
         ],
-        "budget_total": format_cny(rows["budget_total"]),
-        "reviews": rows["reviews"],
+        "budget_total": format_cny(values["budget_total"]),
     }
+
+
+def application_print(request, pk: int):
+    from projects.views.documents import print_verification
+
+    project = _project_for(request, pk)
+    context = {"project": project, **application_rows(project)}
+    print_verification(request, "application", context, project=project)
     return render(request, "projects/print/application.html", context)
 
 
@@ -113,7 +133,7 @@ def application_xlsx(request, pk: int):
     """The same content as one sheet; every user text through the one neutraliser, amounts as
     numbers (money format), a Chinese file name (项目申请书-2026-0001.xlsx)."""
     project = _project_for(request, pk)
-    rows = application_rows(project)
+    rows = application_values(project)
     book = Workbook()
     sheet = book.active
     sheet.title = "项目申请书"

@@ -86,6 +86,11 @@ def disclosure_view(request, year: int, organization_id: int):
         "notice": notice,
         "today": timezone.localdate(),
     }
+    from projects.views.documents import print_verification
+
+    print_verification(
+        request, "disclosure", context, organization=notice.organization, year=notice.year
+    )
     return render(request, "projects/reports/disclosure.html", context)
 
 

@@ -2,6 +2,8 @@
 own and other organisation. The application transitions are applied for real; the later
 ones are checked through the same predicate the service uses."""
 
+from decimal import Decimal
+
 import pytest
 
 from accounts.roles import Role
@@ -154,3 +156,106 @@ def test_inactive_user_is_refused(draft, applicant):
     applicant.save()
     with pytest.raises(WorkflowError):
         apply_transition(draft, "submit", actor=applicant)
+
+
+# --- the later transitions, applied for real (issue 10, hole 15) ------------------------
+
+LATER = [name for name in MATRIX if name not in APPLIED and name != "withdraw"]
+PATH = [
+    (State.APPROVED, "start"),
+    (State.IN_PROGRESS, "finish"),
+    (State.ACCEPTANCE, "accept"),
+    (State.ACCEPTED, "request_settlement"),
+    (State.SETTLEMENT_REVIEW, "approve_payment"),
+    (State.PAYMENT, "settle"),
+    (State.SETTLED, None),
+]
+
+
+def later_decision(name, project) -> dict:
+    from tests.projects.fixtures_money import settle_decision
+
+    line = project.budget_lines.order_by("pk").first()
+    return {
+        "start": {},
+        "finish": {"opinion": "活动已完成"},
+        "rectify": {"opinion": "请整改"},
+        "accept": {"opinion": "验收通过", "conclusion": "pass"},
+        "request_settlement": {"opinion": "", "actual_amounts": {line.pk: "3000.00"}},
+        "return_settlement": {"opinion": "请补充"},
+        "approve_payment": {"opinion": "同意拨付", "payable_limit": "3000.00"},
+        "settle": settle_decision(project),
+        "close": {"opinion": "归档"},
+        "terminate": {"opinion": "终止"},
+    }[name]
+
+
+def prepare(step, project, actors) -> None:
+    """The side records a step's guard reads: the summary, the invoices, finance's checks."""
+    from projects.models import Invoice, SummaryReport
+    from tests.projects.fixtures_money import add_invoices, check_all
+
+    if step == "finish":
+        SummaryReport.objects.create(
+            project=project,
+            goals="目标",
+            conduct="开展情况",
+            self_assessment="自评",
+            lessons="经验",
+            participant_feedback="心得",
+            effect="效果",
+            author=actors["leader"],
+        )
+    elif step == "request_settlement":
+        add_invoices(project, actors["leader"], Decimal("3000.00"))
+    elif step == "settle":
+        check_all(Invoice.objects.filter(project=project), actors["finance"])
+
+
+def reach(source, project, actors, advance):
+    """Drive a project along the real path to `source` (every step through the service)."""
+    applicant, reviewer = actors["leader"], actors["org_reviewer"]
+    leadership, finance = actors["leadership"], actors["finance"]
+    project = advance(
+        project,
+        ("submit", applicant, {}),
+        ("org_approve", reviewer, DECISIONS["org_approve"]),
+        ("approve", leadership, DECISIONS["approve"]),
+    )
+    for _state, step in PATH:
+        if project.state == source or step is None:
+            break
+        prepare(step, project, actors)
+        actor = {
+            "start": applicant,
+            "finish": reviewer,
+            "accept": leadership,
+            "request_settlement": reviewer,
+            "approve_payment": leadership,
+            "settle": finance,
+        }[step]
+        project = advance(project, (step, actor, later_decision(step, project)))
+    assert project.state == source
+    return project
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", LATER)
+def test_later_transitions_role_matrix_applied(name, role, draft, actors, advance):
+    source, allowed = MATRIX[name]
+    project = reach(source, draft, actors, advance)
+    prepare(name, project, actors)
+    before = ProjectHistory.objects.filter(project=project).count()
+    actor = actors[role]
+    if role in allowed:
+        result = apply_transition(project, name, actor=actor, **later_decision(name, project))
+        assert result.state != source
+        added = list(ProjectHistory.objects.filter(project=project).order_by("seq"))[before:]
+        assert added and added[-1].transition == name and added[-1].actor == actor
+    else:
+        with pytest.raises(WorkflowError) as err:
+            apply_transition(project, name, actor=actor, **later_decision(name, project))
+        assert "无权" in str(err.value)
+        project.refresh_from_db()
+        assert project.state == source
+        assert ProjectHistory.objects.filter(project=project).count() == before

@@ -109,3 +109,17 @@ def test_change_page_links_to_prints(client, approved, applicant):
     client.force_login(applicant)
     body = client.get(f"/admin/projects/project/{approved.pk}/change/").content.decode()
     assert print_url(approved) in body and xlsx_url(approved) in body
+
+
+def test_signing_times_and_six_conditions_are_printed(client, approved, applicant):
+    """The signing time is Beijing time (it was printed in UTC), and each review's answers to
+    the six conditions are on the form (issue 13)."""
+    import datetime
+
+    review = approved.reviews.order_by("pk").first()
+    review.signed_at = datetime.datetime(2026, 3, 1, 20, 30, tzinfo=datetime.UTC)
+    review.save(update_fields=["signed_at"])
+    client.force_login(applicant)
+    body = client.get(print_url(approved)).content.decode()
+    assert "2026年3月2日 04:30" in body and "20:30" not in body
+    assert "六项条件" in body and "层次鲜明的活动目标:是" in body

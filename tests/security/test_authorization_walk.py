@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib import admin
@@ -242,9 +243,82 @@ def snapshot(model, pk):
     return model._default_manager.filter(pk=pk).values().first()
 
 
+class _FormFields(HTMLParser):
+    """The fields a browser would submit from the page's main form, with their values."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self.text_fields: list[str] = []
+        self._textarea: str | None = None
+        self._select: str | None = None
+        self._select_value: str | None = None
+        self._first_option: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in ("submit", "button", "file"):
+            kind = attrs.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            self.fields.append((name, attrs.get("value", "on" if kind == "checkbox" else "")))
+            if kind == "text" and "-" not in name:
+                self.text_fields.append(name)
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.fields.append((name, ""))
+            if "-" not in name:
+                self.text_fields.append(name)
+        elif tag == "select" and name:
+            self._select, self._select_value, self._first_option = name, None, None
+        elif tag == "option" and self._select:
+            value = attrs.get("value", "")
+            if self._first_option is None:
+                self._first_option = value
+            if "selected" in attrs:
+                self._select_value = value
+
+    def handle_data(self, data):
+        if self._textarea:
+            name, value = self.fields[-1]
+            self.fields[-1] = (name, value + data)
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select" and self._select:
+            value = self._select_value if self._select_value is not None else ""
+            self.fields.append((self._select, value))
+            self._select = None
+
+
+def valid_change_post(client: Client, url: str) -> dict | None:
+    """The change form as a permitted user sees it, one text field altered: a POST that
+    would change the row if the rules let it through (None: no editable form there)."""
+    response = client.get(url)
+    if response.status_code != 200:
+        return None
+    parser = _FormFields()
+    parser.feed(response.content.decode())
+    data: dict = {}
+    for name, value in parser.fields:
+        data.setdefault(name, []).append(value)
+    editable = [name for name in parser.text_fields if name not in ("csrfmiddlewaretoken",)]
+    if not editable or "_save" in data:
+        return None
+    field = editable[0]
+    data[field] = [(data[field][0] or "") + "改"]
+    data["_save"] = ["保存"]
+    return {key: value if len(value) > 1 else value[0] for key, value in data.items()}
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(("label", "model_admin"), ADMINS, ids=[label for label, _ in ADMINS])
 def test_no_change_gets_through_where_the_rules_forbid_it(label, model_admin):
+    """Posts a form that is valid (taken from the page a permitted user sees, proven to
+    change the row when that user posts it), as the auditor on its visible rows and as
+    scoped roles on another organisation's: nothing may change."""
     world = build_world()
     model = model_admin.model
     prefix = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
@@ -254,22 +328,52 @@ def test_no_change_gets_through_where_the_rules_forbid_it(label, model_admin):
         attempts += [("applicant", other), ("org_reviewer", other)]
     problems = []
     for role, obj in attempts:
+        url = f"{prefix}{obj.pk}/change/"
+        editor = Client()
+        login(editor, world, _editor_for(model, obj, world))
+        valid = valid_change_post(editor, url) or {"title": "改动", "name": "改动"}
         client = Client()
         login(client, world, role)
         before, count = snapshot(model, obj.pk), model._default_manager.count()
-        posts = [
-            (f"{prefix}{obj.pk}/change/", {"title": "改动", "name": "改动", "username": "x"}),
-            (f"{prefix}{obj.pk}/delete/", {"post": "yes"}),
-        ]
+        posts = [(url, valid), (f"{prefix}{obj.pk}/delete/", {"post": "yes"})]
         if role == "auditor":
-            posts.append((f"{prefix}add/", {"title": "新增", "name": "新增", "username": "y"}))
-        for url, data in posts:
-            status = client.post(url, data).status_code
+            posts.append((f"{prefix}add/", {**valid, "username": "y"}))
+        for target, data in posts:
+            status = client.post(target, data).status_code
             if status not in (403, 404):
-                problems.append(f"POST {url} ({role}): 得到 {status},应为 403/404")
+                problems.append(f"POST {target} ({role}): 得到 {status},应为 403/404")
         if snapshot(model, obj.pk) != before or model._default_manager.count() != count:
             problems.append(f"{label} ({role}): 数据被改动了")
     assert not problems, "\n".join(problems)
+
+
+def _editor_for(model, obj, world) -> str:
+    """Who may edit this row: the superuser, or for a draft application its own org."""
+    if model._meta.model_name == "project" and getattr(obj, "state", "") in ("draft", "returned"):
+        return (
+            "org_reviewer"
+            if obj.organization_id == world.users["org_reviewer"].organization_id
+            else "superuser"
+        )
+    return "superuser"
+
+
+@pytest.mark.django_db
+def test_the_posted_forms_are_valid(client):
+    """The control for the walk above: the same POST, by a user who may change the row,
+    does change it (so "nothing changed" there is a real result, not an invalid form)."""
+    from accounts.models import Organization
+
+    world = build_world()
+    obj = world.object_for(Organization, "own")
+    url = f"/admin/accounts/organization/{obj.pk}/change/"
+    login(client, world, "superuser")
+    data = valid_change_post(client, url)
+    assert data is not None
+    before = snapshot(Organization, obj.pk)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert snapshot(Organization, obj.pk) != before
 
 
 # --- the custom pages beside the admin (projects.urls) --------------------------------------
