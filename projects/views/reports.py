@@ -118,7 +118,7 @@ def summary(report: statistics.YearReport) -> list[tuple[str, object, str]]:
     kind: "money", "percent", "count" or "text"."""
     if report.district:
         money = [
-            ("年度经费总额", report.pool_total, "money" if report.pool_total else "text"),
+            ("年度经费总额", report.pool_total, "text" if report.pool_total is None else "money"),
             ("已占用额度", report.pool_committed, "money"),
             ("剩余额度", report.pool_remaining, "money"),
         ]
@@ -141,29 +141,31 @@ def summary(report: statistics.YearReport) -> list[tuple[str, object, str]]:
     ]
 
 
+# The counts behind the two rates are notes under the rates, not boxes of their own.
+_NOTE_ONLY = {"初审决定数", "按期初审数", "应交月度进展报告", "已交月度进展报告"}
+
+
+def _figure(value, kind: str) -> str:
+    if value is None and kind == "text":
+        return "未设定"
+    if kind == "money":
+        return format_cny(value)
+    if kind == "percent":
+        return percent_text(value)
+    return str(value)
+
+
 def facts(report: statistics.YearReport) -> list[tuple[str, str, str]]:
     """(label, figure, note) for the boxes at the top of the page."""
-    shown = {label: (value, kind) for label, value, kind in summary(report)}
-    boxes = []
-    for label, (value, kind) in shown.items():
-        if label in ("初审决定数", "按期初审数", "应交月度进展报告", "已交月度进展报告"):
-            continue
-        if label == "初审按期率":
-            note = f"{report.first_reviews_on_time}/{report.first_reviews} 次"
-        elif label == "月度进展报告提交率":
-            note = f"{report.reports_filed}/{report.reports_due} 份"
-        else:
-            note = ""
-        if value is None and label == "年度经费总额":
-            figure = "未设定"
-        elif kind == "money":
-            figure = format_cny(value)
-        elif kind == "percent":
-            figure = percent_text(value)
-        else:
-            figure = str(value)
-        boxes.append((label, figure, note))
-    return boxes
+    notes = {
+        "初审按期率": f"{report.first_reviews_on_time}/{report.first_reviews} 次",
+        "月度进展报告提交率": f"{report.reports_filed}/{report.reports_due} 份",
+    }
+    return [
+        (label, _figure(value, kind), notes.get(label, ""))
+        for label, value, kind in summary(report)
+        if label not in _NOTE_ONLY
+    ]
 
 
 def charts_of(report: statistics.YearReport) -> dict:
