@@ -445,3 +445,16 @@ def test_invoice_import_guard_looks_through_leading_blanks(accepted, applicant, 
     result = invoice_import(accepted, xlsx(rows), actor=applicant, dry_run=False)
     assert not result.ok and not Invoice.objects.exists()
     assert "公式" in "；".join(result.bad_rows[0].errors)
+
+
+def test_import_reads_dates_and_money_with_the_one_parsers(admin_user, org_a, applicant):
+    """2020年3月1日 and ¥2,800.00 are accepted as everywhere else; nothing is rounded."""
+    row = historical_rows(
+        org_a, applicant, 开始日期="2020年3月1日", 结束日期="2020/5/1", 核定金额="¥2,800.00"
+    )
+    result = do_import("project", admin_user, row)
+    assert not errors_of(result), errors_of(result)
+    project = Project.objects.get()
+    assert project.start_date.isoformat() == "2020-03-01"
+    assert project.end_date.isoformat() == "2020-05-01"
+    assert project.approved_amount == Decimal("2800.00")
