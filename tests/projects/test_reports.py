@@ -283,3 +283,21 @@ def test_disclosure_lists_codes_by_number(client, city, reviewer, org_a, applica
     notice = statistics.disclosure(reviewer, org_a.pk, YEAR)
     codes = [p.code for p in notice.projects]
     assert codes.index(f"{YEAR}-9999") < codes.index(f"{YEAR}-10000")
+
+
+def test_index_panels_list_codes_by_number(db, org_a, applicant, leader):
+    """The leadership panel: 2026-9999 before 2026-10000 (same submission time)."""
+    from projects.selectors.dashboard import leadership_panel
+
+    submitted = timezone.now()
+    for number in (10000, 9999):
+        project = ProjectFactory(organization=org_a, leader=applicant)
+        put(
+            project,
+            state="leadership_review",
+            submitted_at=submitted,
+            number=number,
+            code=f"{YEAR}-{number}",
+        )
+    texts = [row["text"] for row in leadership_panel(leader).rows]
+    assert [t.split()[0] for t in texts] == [f"{YEAR}-9999", f"{YEAR}-10000"]
