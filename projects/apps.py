@@ -8,4 +8,4 @@ class ProjectsConfig(AppConfig):
     def ready(self) -> None:
         # Modules that register transition side effects, after-commit hooks and
         # dashboard panels with projects.services / projects.dashboard.
-        from projects import notifications, settlement, supervision  # noqa: F401
+        from projects import notifications, settlement  # noqa: F401

@@ -8,8 +8,9 @@ Each item has a stable key, so a person is reminded of the same thing at most on
 from __future__ import annotations
 
 import datetime
+import smtplib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -17,9 +18,11 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from accounts.roles import Role
+from projects.dates import format_date, format_month
 from projects.models import ChangeRequest, ProblemReport, Project, Reminder, State
 from projects.models.choices import FINAL_STATES
-from projects.supervision import CHANGEABLE_STATES, projects_with_overdue_reports
+from projects.selectors.obligations import projects_with_overdue_reports
+from projects.services.change_requests import CHANGEABLE_STATES
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ def collect(today: datetime.date) -> dict[User, list[Item]]:
                     Item(
                         f"first_review:{project.pk}",
                         f"【逾期初审】{project.code} {project.title}:初审期限"
-                        f" {project.first_review_deadline} 已过。",
+                        f" {format_date(project.first_review_deadline)} 已过。",
                     )
                 )
     # 三(一)5: 每月向项目部通报进展.
@@ -64,7 +67,8 @@ def collect(today: datetime.date) -> dict[User, list[Item]]:
             owed[project.leader].append(
                 Item(
                     f"progress:{project.pk}:{month:%Y-%m}",
-                    f"【逾期未报】{project.code} {project.title}:{month:%Y年%m月}进展报告未提交。",
+                    f"【逾期未报】{project.code} {project.title}:"
+                    f"{format_month(month)}进展报告未提交。",
                 )
             )
     for change in ChangeRequest.objects.filter(
@@ -107,30 +111,62 @@ def collect(today: datetime.date) -> dict[User, list[Item]]:
     return owed
 
 
-def send_reminders(today: datetime.date) -> list[str]:
-    """Send each person one mail with what they owe and were not reminded of today."""
-    lines = []
+@dataclass
+class ReminderRun:
+    """What a run did: lines for the operator, and the people whose mail failed."""
+
+    lines: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def send_reminders(today: datetime.date) -> ReminderRun:
+    """Send each person one mail with what they owe and were not reminded of today.
+
+    The items are marked as reminded only once the mail has gone out: the marks are written
+    in the same transaction as the send and kept only if it succeeds (a parallel run waits
+    on them and then skips them). One failed mail does not stop the others; it is listed in
+    `failed` and tried again on the next run.
+    """
+    run = ReminderRun()
     for user, items in collect(today).items():
         if not user.email:
-            lines.append(f"跳过 {user.display_name}({user.username}):没有电子邮箱。")
+            run.lines.append(f"跳过 {user.display_name}({user.username}):没有电子邮箱。")
             continue
-        fresh = _claim(user, items, today)
-        if not fresh:
+        try:
+            sent = _send_unreminded(user, items, today)
+        except (smtplib.SMTPException, OSError) as exc:
+            failure = f"{user.display_name} <{user.email}>:{exc.__class__.__name__} {exc}"
+            run.failed.append(failure)
+            run.lines.append(f"发送失败 {failure}")
             continue
-        body = "\n".join(item.text for item in fresh)
-        send_mail(
-            subject=f"党费项目待办提醒({len(fresh)}项)",
-            message=f"{user.display_name},您好:\n\n您有以下待办事项:\n{body}\n\n请登录系统处理。",
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[user.email],
-        )
-        lines.append(f"已提醒 {user.display_name} <{user.email}>:{len(fresh)}项")
-        lines.extend(f"  {item.text}" for item in fresh)
-    return lines
+        if not sent:
+            continue
+        run.lines.append(f"已提醒 {user.display_name} <{user.email}>:{len(sent)}项")
+        run.lines.extend(f"  {item.text}" for item in sent)
+    return run
 
 
-def _claim(user, items: list[Item], today: datetime.date) -> list[Item]:
-    """The items not yet sent to `user` today, recorded as sent (a parallel run skips them)."""
+def _send_unreminded(user, items: list[Item], today: datetime.date) -> list[Item]:
+    """Mark the items not yet sent to `user` today and send them; the marks are rolled back
+    if the mail fails, so the items stay owed."""
+    with transaction.atomic():
+        fresh = _mark(user, items, today)
+        if fresh:
+            body = "\n".join(item.text for item in fresh)
+            send_mail(
+                subject=f"党费项目待办提醒({len(fresh)}项)",
+                message=(
+                    f"{user.display_name},您好:\n\n截至 {format_date(today)},"
+                    f"您有以下待办事项:\n{body}\n\n请登录系统处理。"
+                ),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[user.email],
+            )
+    return fresh
+
+
+def _mark(user, items: list[Item], today: datetime.date) -> list[Item]:
+    """The items not yet sent to `user` today, each marked (a unique row per day)."""
     fresh = []
     for item in items:
         try:

@@ -3,7 +3,8 @@ base, so the mixins are self-contained: they work over ScopedAdmin (and beside d
 FSMAdminMixin, which only sets change_form_template; these set change_list_template).
 
 - Import: xlsx only, bounded in uncompressed size and compression ratio before it is parsed
-  (projects.exchange.bounds); a dry-run preview with per-row errors, then the confirmed import runs
+  (services.documents.check_zip_bounds); a dry-run preview with per-row errors, then the
+  confirmed import runs
   again with rollback_on_validation_errors (all-or-nothing: a row that fails now rolls back
   every row). The resource is built with request.user, so lookups are scoped.
 - Export: one GET streams an xlsx of the changelist's current filters/search/ordering within
@@ -33,16 +34,22 @@ from import_export.formats.base_formats import XLSX
 from accounts.roles import is_read_only
 from projects import permissions as perm
 from projects.exchange import export as ie
-from projects.exchange.bounds import UNREADABLE, check_ooxml_bounds
 from projects.models import Project
+from projects.services.documents import check_zip_bounds
+
+# 20,000 project rows are about 10 MB of sheet XML; openpyxl reads through zipfile, which
+# never inflates a member beyond its declared size, so the declared sizes are the bound.
+IMPORT_MAX_UNCOMPRESSED = 64 * 1024 * 1024
+UNREADABLE = "无法读取文件:请上传有效的 Excel 文件(.xlsx)。"
 
 
 class BoundedXLSX(XLSX):
     """xlsx whose uncompressed size and compression ratio are checked before openpyxl
-    parses it (a 1 MB file holding a 1 GiB shared string is refused, not inflated)."""
+    parses it (a 1 MB file holding a 1 GiB shared string is refused, not inflated), with the
+    one zip-bounds check of the uploads (projects.services.documents.check_zip_bounds)."""
 
     def create_dataset(self, in_stream):
-        check_ooxml_bounds(BytesIO(in_stream))
+        check_zip_bounds(BytesIO(in_stream), max_total=IMPORT_MAX_UNCOMPRESSED)
         return super().create_dataset(in_stream)
 
 

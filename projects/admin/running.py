@@ -2,8 +2,10 @@
 the summary report and documents; their inlines on the project page; the to-do panels and
 the "missing monthly reports" changelist filter.
 
-Every save goes through a service of projects/supervision.py (locks the project, checks the
-predicate, refuses a closed project). The forms run the same checks first so that bad input
+Every save goes through a service (projects/services/reports.py, change_requests.py,
+summaries.py, documents.py: each locks the project, checks the predicate, refuses a closed
+project and records a signed event); the panels and the filter read
+projects/selectors/obligations.py. The forms run the same checks first so that bad input
 comes back as a form error; a refusal that only shows under the lock (a race) is caught in
 changeform_view and shown as a message, never a 500.
 """
@@ -12,14 +14,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.roles import Role, has_role, sees_everything
 from projects import permissions as perm
-from projects import supervision as svc
 from projects.admin.base import ProjectRecordAdmin, ProjectRecordInline, is_archived, project_inline
 from projects.dashboard import Panel, panel
+from projects.dates import format_date, format_month
 from projects.models import (
     ChangeRequest,
     Document,
@@ -30,7 +31,13 @@ from projects.models import (
     SummaryReport,
 )
 from projects.models.choices import FINAL_STATES, RUNNING_STATES
+from projects.selectors.obligations import overdue_reports_queryset, projects_with_overdue_reports
 from projects.services import WorkflowError
+from projects.services import change_requests as change_svc
+from projects.services import documents as document_svc
+from projects.services import reports as report_svc
+from projects.services.change_requests import CHANGEABLE_STATES
+from projects.services.summaries import SUMMARY_FIELDS, summary_report_save
 
 PANEL_LIMIT = 20
 
@@ -152,7 +159,7 @@ class ProgressReportAdmin(ServiceAdmin):
 
     @admin.display(description="报告月份", ordering="month")
     def month_label(self, obj):
-        return f"{obj.month:%Y年%m月}"
+        return format_month(obj.month)
 
     def change_fields(self, request, obj):
         return ["org_comment"] if perm.may_read_reports(obj.project, request.user) else []
@@ -164,16 +171,16 @@ class ProgressReportAdmin(ServiceAdmin):
         if obj is None:
             if not perm.may_report_progress(project, request.user):
                 return ["只有项目负责人可以填报进展报告。"]
-            return svc.progress_report_errors(project, data.get("month"))
+            return report_svc.progress_report_errors(project, data.get("month"))
         return []
 
     def perform(self, request, obj, data):
         if obj is None or obj._state.adding:
-            return svc.progress_report_submit(
+            return report_svc.progress_report_submit(
                 actor=request.user,
                 **{k: data.get(k, "") for k in self.add_fields},
             )
-        return svc.progress_report_read(
+        return report_svc.progress_report_read(
             report=obj, actor=request.user, comment=data.get("org_comment", "")
         )
 
@@ -238,12 +245,14 @@ class ProblemReportAdmin(ServiceAdmin):
 
     def perform(self, request, obj, data):
         if obj is None or obj._state.adding:
-            return svc.problem_report_submit(
+            return report_svc.problem_report_submit(
                 project=data["project"], actor=request.user, description=data["description"]
             )
         if "answer" in data:
-            return svc.problem_report_answer(report=obj, actor=request.user, answer=data["answer"])
-        return svc.problem_report_forward(
+            return report_svc.problem_report_answer(
+                report=obj, actor=request.user, answer=data["answer"]
+            )
+        return report_svc.problem_report_forward(
             report=obj, actor=request.user, comment=data.get("org_comment", "")
         )
 
@@ -270,7 +279,7 @@ class ChangeRequestAdmin(ServiceAdmin):
     list_select_related = ["project", "requested_by"]
     list_filter = ["status", "kind"]
     search_fields = ["project__code", "project__title"]
-    project_states = svc.CHANGEABLE_STATES
+    project_states = CHANGEABLE_STATES
     add_fields = [
         "project",
         "kind",
@@ -338,13 +347,13 @@ class ChangeRequestAdmin(ServiceAdmin):
             return []
         if not perm.may_request_change(project, request.user):
             return ["只有项目负责人可以申请变更。"]
-        return svc.change_request_errors(project, data.get("kind"), data)
+        return change_svc.change_request_errors(project, data.get("kind"), data)
 
     def perform(self, request, obj, data):
         if obj is None or obj._state.adding:
             values = {k: data.get(k) for k in self.add_fields}
-            return svc.change_request_submit(actor=request.user, **values)
-        step = getattr(svc, f"change_request_{data['decision']}")
+            return change_svc.change_request_submit(actor=request.user, **values)
+        step = getattr(change_svc, f"change_request_{data['decision']}")
         return step(change=obj, actor=request.user, opinion=data["opinion"])
 
 
@@ -356,7 +365,7 @@ class SummaryReportAdmin(ServiceAdmin):
     list_display = ["project", "author", "submitted_at"]
     list_select_related = ["project", "author"]
     project_states = tuple(RUNNING_STATES)
-    section_fields = [name for name, _ in svc.SUMMARY_FIELDS]
+    section_fields = [name for name, _ in SUMMARY_FIELDS]
     add_fields = ["project", *section_fields]
     display_fields = ["project", "author", "submitted_at"]
 
@@ -390,7 +399,7 @@ class SummaryReportAdmin(ServiceAdmin):
     def perform(self, request, obj, data):
         project = data.get("project") or obj.project
         sections = {name: data.get(name, "") for name in self.section_fields}
-        return svc.summary_report_save(project=project, actor=request.user, **sections)
+        return summary_report_save(project=project, actor=request.user, **sections)
 
 
 # --- documents -------------------------------------------------------------------------------
@@ -437,7 +446,8 @@ class DocumentAdmin(ServiceAdmin):
         form = super().get_form(request, obj, **kwargs)
         if obj is None and "file" in form.base_fields:
             form.base_fields["file"].help_text = (
-                f"允许 {svc.ALLOWED_TEXT},不超过 {svc.max_document_bytes() // (1024 * 1024)} MB;"
+                f"允许 {document_svc.ALLOWED_TEXT},"
+                f"不超过 {document_svc.max_document_bytes() // (1024 * 1024)} MB;"
                 "按文件内容检查类型。"
             )
         return form
@@ -448,10 +458,10 @@ class DocumentAdmin(ServiceAdmin):
             return []
         if not perm.may_upload_document(project, request.user):
             return ["您无权为该项目上传附件。"]
-        return svc.document_errors(data.get("file"))
+        return document_svc.document_errors(data.get("file"))
 
     def perform(self, request, obj, data):
-        return svc.document_upload(
+        return document_svc.document_upload(
             project=data["project"],
             actor=request.user,
             uploaded=data["file"],
@@ -512,7 +522,7 @@ class ChangeRequestInline(ReadOnlyInline):
 @project_inline
 class SummaryReportInline(ReadOnlyInline, admin.StackedInline):
     model = SummaryReport
-    fields = ["author", "submitted_at", *[name for name, _ in svc.SUMMARY_FIELDS]]
+    fields = ["author", "submitted_at", *[name for name, _ in SUMMARY_FIELDS]]
     template = "admin/edit_inline/stacked.html"
 
     def get_queryset(self, request):
@@ -553,7 +563,7 @@ class MissingMonthlyReportFilter(admin.SimpleListFilter):
         if self.value() != "overdue":
             return queryset
         # A subquery, not a list of ids: the city's running projects stay in the database.
-        return queryset.filter(pk__in=svc.overdue_reports_queryset(queryset).values("pk"))
+        return queryset.filter(pk__in=overdue_reports_queryset(queryset).values("pk"))
 
 
 # --- dashboard panels ------------------------------------------------------------------------
@@ -564,7 +574,7 @@ def _is(user, *roles) -> bool:
 
 
 def _months(months) -> str:
-    return "、".join(f"{m:%Y年%m月}" for m in months)
+    return "、".join(format_month(m) for m in months)
 
 
 @panel
@@ -581,7 +591,7 @@ def missing_reports_panel(user):
             "note": f"{project.leader.display_name} · 逾期未报:{_months(months)}",
             "overdue": True,
         }
-        for project, months in svc.projects_with_overdue_reports(projects, limit=PANEL_LIMIT)
+        for project, months in projects_with_overdue_reports(projects, limit=PANEL_LIMIT)
     ]
     return Panel("逾期未报的月度进展报告", rows, "没有逾期未报的进展报告。")
 
@@ -596,7 +606,7 @@ def change_requests_panel(user):
         return None
     waiting = (
         ChangeRequest.objects.visible_to(user)
-        .filter(status=status, project__state__in=svc.CHANGEABLE_STATES)
+        .filter(status=status, project__state__in=CHANGEABLE_STATES)
         .select_related("project")
         .order_by("requested_at")[:PANEL_LIMIT]
     )
@@ -604,7 +614,7 @@ def change_requests_panel(user):
         {
             "text": f"{c.project.code} {c.get_kind_display()}变更",
             "url": reverse("admin:projects_changerequest_change", args=[c.pk]),
-            "note": f"{timezone.localtime(c.requested_at):%Y-%m-%d} 提出",
+            "note": f"{format_date(c.requested_at)} 提出",
         }
         for c in waiting
     ]

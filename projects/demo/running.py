@@ -10,10 +10,24 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from projects import supervision as svc
 from projects.demo.common import CHECKLIST_YES, demo_policy
 from projects.models import BudgetLine, Project
+from projects.selectors.obligations import add_months, owed_months
 from projects.services import apply_transition, project_create
+from projects.services.change_requests import (
+    change_request_approve,
+    change_request_endorse,
+    change_request_submit,
+)
+from projects.services.documents import document_upload
+from projects.services.reports import (
+    problem_report_answer,
+    problem_report_forward,
+    problem_report_submit,
+    progress_report_read,
+    progress_report_submit,
+)
+from projects.services.summaries import summary_report_save
 
 TITLES = {
     "in_progress": "“学党史、悟思想”系列读书班",
@@ -100,7 +114,7 @@ def _in_progress(people):
     """Running for three months: reports for each month but one, a problem, three changes."""
     applicant, reviewer, _org = people["org1"]
     today = timezone.localdate()
-    start = svc.add_months(today.replace(day=1), -3) + datetime.timedelta(days=4)
+    start = add_months(today.replace(day=1), -3) + datetime.timedelta(days=4)
     project = _approved(
         people,
         "org1",
@@ -108,47 +122,47 @@ def _in_progress(people):
         grade=3,
         amount="6000.00",
         start=start,
-        end=svc.add_months(today, 3),
+        end=add_months(today, 3),
         budget=[("materials", "学习读本", "60", "50.00"), ("training", "专家授课", "4", "800.00")],
     )
     project = apply_transition(project, "start", actor=applicant, opinion="按计划启动。")
-    months = svc.owed_months(project, today)
+    months = owed_months(project, today)
     for index, month in enumerate(months):
         if index == 1:
             continue  # the month left unreported: shown as overdue
-        report = svc.progress_report_submit(
+        report = progress_report_submit(
             project=project,
             actor=applicant,
             month=month,
-            progress=f"{month:%m}月组织集中学习 2 次,参与党员 18 人。",
+            progress=f"{month.month}月组织集中学习 2 次,参与党员 18 人。",
             problems="部分老党员行动不便。" if index == 0 else "",
             next_steps="继续按计划开展。",
         )
         if index == 0:
-            svc.progress_report_read(report=report, actor=reviewer, comment="请安排志愿者接送。")
-    problem = svc.problem_report_submit(
+            progress_report_read(report=report, actor=reviewer, comment="请安排志愿者接送。")
+    problem = problem_report_submit(
         project=project, actor=applicant, description="原定活动场地装修,需另找场地。"
     )
-    problem = svc.problem_report_forward(report=problem, actor=reviewer, comment="请协调党群中心。")
-    svc.problem_report_answer(
+    problem = problem_report_forward(report=problem, actor=reviewer, comment="请协调党群中心。")
+    problem_report_answer(
         report=problem, actor=people["leader"], answer="同意使用党群服务中心二层会议室。"
     )
-    svc.problem_report_submit(project=project, actor=applicant, description="读本印刷延期一周。")
+    problem_report_submit(project=project, actor=applicant, description="读本印刷延期一周。")
     # Change requests in several statuses: approved (applied), endorsed, submitted.
-    change = svc.change_request_submit(
+    change = change_request_submit(
         project=project,
         actor=applicant,
         kind="content",
         reason="增加线上学习环节,方便在外党员。",
         new_content="围绕主题分阶段组织学习、走访和交流,并增加每月一次线上学习。",
     )
-    change = svc.change_request_endorse(change=change, actor=reviewer, opinion="同意上报。")
-    svc.change_request_approve(change=change, actor=people["leader"], opinion="同意变更。")
-    change = svc.change_request_submit(
+    change = change_request_endorse(change=change, actor=reviewer, opinion="同意上报。")
+    change_request_approve(change=change, actor=people["leader"], opinion="同意变更。")
+    change = change_request_submit(
         project=project, actor=applicant, kind="budget", reason="参加人数增加。", new_amount="6200"
     )
-    svc.change_request_endorse(change=change, actor=reviewer, opinion="人数确有增加,同意上报。")
-    svc.change_request_submit(
+    change_request_endorse(change=change, actor=reviewer, opinion="人数确有增加,同意上报。")
+    change_request_submit(
         project=project,
         actor=applicant,
         kind="schedule",
@@ -156,7 +170,7 @@ def _in_progress(people):
         new_start_date=project.start_date,
         new_end_date=project.end_date + datetime.timedelta(days=15),
     )
-    svc.document_upload(
+    document_upload(
         project=project,
         actor=applicant,
         uploaded=SimpleUploadedFile("读书班活动方案.pdf", DEMO_PDF),
@@ -179,8 +193,8 @@ def _with_summary(people, org_key, title, *, grade, amount, budget):
         budget=budget,
     )
     project = apply_transition(project, "start", actor=applicant, opinion="启动。")
-    svc.summary_report_save(project=project, actor=applicant, **SUMMARY)
-    svc.document_upload(
+    summary_report_save(project=project, actor=applicant, **SUMMARY)
+    document_upload(
         project=project,
         actor=applicant,
         uploaded=SimpleUploadedFile("活动总结附件.pdf", DEMO_PDF),

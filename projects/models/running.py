@@ -1,4 +1,4 @@
-"""Side records of a running project: 三(三) supervision and 三(五) the summary.
+"""Side records of a running project: 三(三) reports, changes, documents; 三(五) the summary.
 
 Progress and problem reports, change requests, the summary report and uploaded documents.
 """
@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from projects import permissions as perm
+from projects.dates import format_date, format_month
 from projects.models.project import MONEY, Project, ProjectScopedQuerySet
 
 
@@ -53,7 +54,7 @@ class ProgressReport(models.Model):
 
     def __str__(self) -> str:
         # No project lookup: str() is drawn once per inline row on the project page.
-        return f"{self.month:%Y年%m月}进展报告"
+        return f"{format_month(self.month)}进展报告"
 
 
 class ProblemReport(models.Model):
@@ -96,7 +97,7 @@ class ProblemReport(models.Model):
         ordering = ["-submitted_at"]
 
     def __str__(self) -> str:
-        return f"问题上报 {timezone.localtime(self.submitted_at):%Y-%m-%d}"
+        return f"问题上报 {format_date(self.submitted_at)}"
 
 
 class ChangeRequest(FSMModelMixin, models.Model):
@@ -169,8 +170,8 @@ class ChangeRequest(FSMModelMixin, models.Model):
         return f"{self.get_kind_display()}变更申请"
 
     # 三(三)4: 负责人应向项目部提出申请, 由项目部讨论后上报领导小组研究决定.
-    # The transitions only set the decision fields; projects/supervision.py applies them
-    # (project row lock, the change itself, the history row).
+    # The transitions only set the decision fields; projects/services/change_requests.py
+    # applies them (project row lock, the change itself, the history row).
 
     @transition(
         field=status,
@@ -225,7 +226,8 @@ class ChangeRequest(FSMModelMixin, models.Model):
         if self.kind == self.Kind.CONTENT:
             return f"活动内容改为:{self.new_content}"
         if self.kind == self.Kind.SCHEDULE:
-            return f"活动时间改为 {self.new_start_date} 至 {self.new_end_date}"
+            start, end = format_date(self.new_start_date), format_date(self.new_end_date)
+            return f"活动时间改为 {start} 至 {end}"
         if self.kind == self.Kind.BUDGET:
             return f"核定金额改为 {format_cny(self.new_amount)}"
         if self.kind == self.Kind.LEADER:

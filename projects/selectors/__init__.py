@@ -1,3 +1,2 @@
-"""Read-side queries (LAYOUT.md): what pages, panels, reminders and statistics show.
-
-Each module answers questions about the data and never writes."""
+"""Read-side queries (LAYOUT.md): what the dashboard panels, list filters, reminders and
+statistics show. Nothing here writes."""

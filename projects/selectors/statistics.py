@@ -13,31 +13,26 @@ it (`YearReport.district` is False, `pool_total` None). The labels live in the v
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Count,
-    ExpressionWrapper,
-    F,
-    IntegerField,
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, Least
-from django.utils import timezone
+from django.db.models.functions import Coalesce
 
 from accounts.models import Organization
 from accounts.roles import sees_everything
 from projects.models import Disbursement, FundingPolicy, Project, ProjectHistory, State
 from projects.models.choices import Category, Grade
-from projects.models.running import ProgressReport
 from projects.money import ZERO, format_cny, to_money
 
-FIRST_REVIEW_DECISIONS = ("org_approve", "org_return", "org_reject")
+# The one definition of each obligation (monthly reports, first-review punctuality).
+from projects.selectors.obligations import first_review_counts, monthly_report_counts
+
 DIMENSIONS = [
     ("organization", "按组织", "organization__name"),
     ("grade", "按核定等级", "grade"),
@@ -201,29 +196,6 @@ def _history_sql(projects, columns: str) -> tuple[str, list]:
     )
 
 
-def first_review_counts(projects) -> tuple[int, int]:
-    """(decisions, on time): a first-review decision is on time when taken within
-    ORG_REVIEW_DAYS of the submission it answers (regulation 三(二)2: 一周内); the deadline
-    is a date, so the whole last day counts."""
-    inner, params = _history_sql(
-        projects,
-        "MAX(CASE WHEN h.transition = 'submit' THEN h.created_at END) OVER ("
-        "PARTITION BY h.project_id ORDER BY h.seq "
-        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS submitted_at",
-    )
-    marks = ", ".join(["%s"] * len(FIRST_REVIEW_DECISIONS))
-    sql = (
-        f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN "
-        f"{_days_between('created_at', 'submitted_at')} < %s THEN 1 ELSE 0 END), 0) "
-        f"FROM ({inner}) s WHERE transition IN ({marks}) AND submitted_at IS NOT NULL"
-    )
-    with connection.cursor() as cursor:
-        # The outer SELECT's placeholder comes before the inner query's in the SQL text.
-        cursor.execute(sql, [settings.ORG_REVIEW_DAYS + 1, *params, *FIRST_REVIEW_DECISIONS])
-        total, on_time = cursor.fetchone()
-    return int(total), int(on_time)
-
-
 def days_in_state(projects) -> list[tuple[str, float]]:
     """Average days a project spent in each state: from a history row to the next one."""
     inner, params = _history_sql(
@@ -242,38 +214,6 @@ def days_in_state(projects) -> list[tuple[str, float]]:
         for state in State
         if state.value in averages
     ]
-
-
-def _month_index(expression):
-    return ExtractYear(expression) * 12 + ExtractMonth(expression)
-
-
-def monthly_report_counts(projects, today: datetime.date | None = None) -> tuple[int, int]:
-    """(reports due, reports filed) for projects that ran longer than a month (三(一)5)."""
-    today = today or timezone.localdate()
-    running = projects.filter(
-        state__in=[
-            State.IN_PROGRESS,
-            State.ACCEPTANCE,
-            State.ACCEPTED,
-            State.SETTLEMENT_REVIEW,
-            State.PAYMENT,
-            State.SETTLED,
-            State.CLOSED,
-        ],
-        start_date__isnull=False,
-        end_date__isnull=False,
-        start_date__lte=today,
-        end_date__gt=F("start_date") + datetime.timedelta(days=31),
-    )
-    last = Least(F("end_date"), Value(today))
-    due = running.annotate(
-        months=ExpressionWrapper(
-            _month_index(last) - _month_index(F("start_date")) + 1, output_field=IntegerField()
-        )
-    ).aggregate(total=Coalesce(Sum("months"), 0))["total"]
-    filed = ProgressReport.objects.filter(project__in=running).count()
-    return int(due), filed
 
 
 def year_report(user, year: int) -> YearReport:

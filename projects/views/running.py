@@ -14,7 +14,8 @@ from django.urls import path
 
 from projects.downloads import protect_download
 from projects.models import Document, Project
-from projects.supervision import archive_write, safe_filename
+from projects.services.archive import archive_write
+from projects.services.documents import safe_filename
 
 
 def document_download(request, pk: int):

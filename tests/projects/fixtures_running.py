@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from projects.services import apply_transition
-from projects.supervision import summary_report_save
+from projects.services.summaries import summary_report_save
 from tests.factories import ProjectFactory
 from tests.projects.conftest import CHECKLIST_YES
 

@@ -9,12 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from projects.services import apply_transition
-from projects.supervision import (
-    change_request_submit,
-    document_upload,
-    problem_report_submit,
-    progress_report_submit,
-)
+from projects.services.change_requests import change_request_submit
+from projects.services.documents import document_upload
+from projects.services.reports import problem_report_submit, progress_report_submit
 from tests.factories import PASSWORD
 from tests.projects.fixtures_running import *  # noqa: F403
 from tests.projects.fixtures_running import PDF_BYTES, PNG_BYTES, upload
@@ -36,7 +33,7 @@ def archived(in_progress, applicant, reviewer, leader, media):
     document_upload(
         project=project, actor=applicant, uploaded=upload("现场.png", PNG_BYTES), kind="photo"
     )
-    from projects.supervision import summary_report_save
+    from projects.services.summaries import summary_report_save
     from tests.projects.fixtures_running import SUMMARY
 
     summary_report_save(project=project, actor=applicant, **SUMMARY)
@@ -87,8 +84,18 @@ def test_archive_contents(client, archived, reviewer):
     ):
         assert expected in reviews
     history = text["03-项目历史.txt"]
-    for step in ("submit", "org_approve", "approve", "start", "finish", "accept"):
-        assert f" {step} " in history
+    # Readable Chinese: the steps' labels and states, not their names or Python dicts.
+    for step in (
+        "提交项目部初审",
+        "初审通过,报领导小组",
+        "复审通过,定级立项",
+        "开始实施",
+        "验收通过",
+    ):
+        assert f" {step}" in history, step
+    assert "待项目部初审 → " in history and "验收结论:优秀" in history
+    for raw in ("submit", "org_approve", "in_progress", "{'", "snapshot"):
+        assert raw not in history, raw
     reports = text["04-进展报告、问题上报与变更申请.txt"]
     assert "学习两次" in reports and "场地紧张" in reports and "改为线上" in reports
     assert "活动预定目标" in text["05-活动总结报告.txt"]

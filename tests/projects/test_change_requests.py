@@ -11,7 +11,7 @@ from django.core.management import call_command
 from accounts.roles import Role
 from projects.models import ChangeRequest, Project, ProjectHistory
 from projects.services import WorkflowError
-from projects.supervision import (
+from projects.services.change_requests import (
     change_request_approve,
     change_request_endorse,
     change_request_reject,
@@ -50,9 +50,9 @@ def test_content_change_applied_and_in_history(in_progress, applicant, reviewer,
     in_progress.refresh_from_db()
     assert in_progress.content == "改为线上学习"
     row = ProjectHistory.objects.filter(project=in_progress).last()
-    assert row.transition == "change_request" and row.actor == leader
-    assert row.data["after"] == {"content": "改为线上学习"}
-    assert row.data["before"] == {"content": "组织专题学习。"}
+    assert row.transition == "change_request_approve" and row.actor == leader
+    assert row.data["after"] == {"status": "approved", "content": "改为线上学习"}
+    assert row.data["before"] == {"status": "endorsed", "content": "组织专题学习。"}
     call_command("verify_history")
 
 
@@ -102,7 +102,7 @@ def test_budget_change_over_cap_is_refused_atomically(
     in_progress.refresh_from_db()
     assert change.status == Status.ENDORSED and change.decided_by is None
     assert in_progress.approved_amount == Decimal("3000.00")
-    assert not ProjectHistory.objects.filter(transition="change_request").exists()
+    assert not ProjectHistory.objects.filter(transition="change_request_approve").exists()
 
 
 def test_budget_change_beyond_pool_is_refused(in_progress, applicant, reviewer, leader, policy):

@@ -9,7 +9,7 @@ from django.db import connection
 
 from projects.models import ChangeRequest, FundingPolicy
 from projects.services import WorkflowError, apply_transition
-from projects.supervision import (
+from projects.services.change_requests import (
     change_request_approve,
     change_request_endorse,
     change_request_submit,

@@ -6,15 +6,15 @@ from django.urls import reverse
 
 from projects.models import ChangeRequest, Document, ProblemReport, ProgressReport, SummaryReport
 from projects.services import WorkflowError
-from projects.supervision import (
-    change_request_submit,
-    document_upload,
+from projects.services.change_requests import change_request_submit
+from projects.services.documents import document_upload
+from projects.services.reports import (
     problem_report_answer,
     problem_report_forward,
     problem_report_submit,
     progress_report_read,
-    summary_report_save,
 )
+from projects.services.summaries import summary_report_save
 from tests.factories import PASSWORD, UserFactory
 from tests.projects.fixtures_running import *  # noqa: F403
 from tests.projects.fixtures_running import PDF_BYTES, SUMMARY, upload

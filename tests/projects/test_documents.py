@@ -1,12 +1,16 @@
 """Documents: types checked by content (not by name), a size limit, served only through the
 scoped download view as an attachment (another organisation's file is a 404)."""
 
+import io
+import random
+import zipfile
+
 import pytest
 from django.urls import reverse
 
 from projects.models import Document
 from projects.services import WorkflowError
-from projects.supervision import document_upload
+from projects.services.documents import document_upload
 from tests.factories import PASSWORD
 from tests.projects.fixtures_running import *  # noqa: F403
 from tests.projects.fixtures_running import (
@@ -144,3 +148,74 @@ def test_no_public_media_url(client, media, in_progress, applicant):
     doc = document_upload(project=in_progress, actor=applicant, uploaded=upload("a.pdf", PDF_BYTES))
     client.login(username=applicant.username, password=PASSWORD)
     assert client.get(f"/media/{doc.file.name}").status_code == 404
+
+
+# --- hole 12: a zip bomb disguised as a docx is refused before anything reads its parts ---
+
+
+def docx_with_part(size: int, *, data: bytes | None = None) -> bytes:
+    """A valid docx plus one extra part of `size` zero bytes (or `data`), compressed hard."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        with zipfile.ZipFile(io.BytesIO(ooxml_bytes("docx"))) as base:
+            for name in base.namelist():
+                archive.writestr(name, base.read(name))
+        with archive.open("word/media/image1.bin", "w", force_zip64=True) as part:
+            if data is not None:
+                part.write(data)
+            else:
+                chunk = b"\0" * (16 * 1024 * 1024)
+                for _ in range(size // len(chunk)):
+                    part.write(chunk)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def gigabyte_docx():
+    content = docx_with_part(1024 * 1024 * 1024)
+    assert len(content) < 1_200_000  # about 1 MB on disk
+    return content
+
+
+def test_a_1_mb_docx_holding_a_1_gib_part_is_refused(media, in_progress, applicant, gigabyte_docx):
+    before = Document.objects.count()
+    with pytest.raises(WorkflowError) as err:
+        document_upload(
+            project=in_progress, actor=applicant, uploaded=upload("总结.docx", gigabyte_docx)
+        )
+    assert "解压后超过 256 MB" in str(err.value)
+    assert Document.objects.count() == before
+    assert not (media / "documents").exists()  # nothing was stored
+
+
+def test_a_highly_compressed_part_is_refused_by_its_ratio(media, in_progress, applicant):
+    bomb = docx_with_part(32 * 1024 * 1024)  # 32 MB of zeros in about 32 KB
+    with pytest.raises(WorkflowError) as err:
+        document_upload(project=in_progress, actor=applicant, uploaded=upload("总结.docx", bomb))
+    assert "压缩比异常" in str(err.value)
+
+
+def test_a_normal_docx_with_a_photo_is_accepted(media, in_progress, applicant):
+    photo = random.Random(7).randbytes(3 * 1024 * 1024)  # incompressible, like a JPEG
+    content = docx_with_part(0, data=photo)
+    doc = document_upload(
+        project=in_progress, actor=applicant, uploaded=upload("活动总结.docx", content)
+    )
+    assert doc.content_type.endswith("wordprocessingml.document") and doc.size == len(content)
+
+
+def test_the_admin_upload_shows_the_refusal_in_chinese(client, media, in_progress, applicant):
+    client.login(username=applicant.username, password=PASSWORD)
+    bomb = docx_with_part(32 * 1024 * 1024)
+    response = client.post(
+        reverse("admin:projects_document_add"),
+        {
+            "project": in_progress.pk,
+            "kind": Document.Kind.OTHER,
+            "file": upload("总结.docx", bomb),
+            "description": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "压缩比异常" in response.content.decode()
+    assert not Document.objects.filter(project=in_progress).exists()

@@ -11,7 +11,8 @@ from django.utils import timezone
 from accounts.models import User
 from projects.models import Project, Reminder
 from projects.services import apply_transition
-from projects.supervision import change_request_submit, problem_report_submit
+from projects.services.change_requests import change_request_submit
+from projects.services.reports import problem_report_submit
 from tests.projects.fixtures_running import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +118,85 @@ def test_nothing_owed_on_terminated_projects(with_emails, in_progress, applicant
     apply_transition(in_progress, "terminate", actor=leader, opinion="终止")
     run()
     assert not mail.outbox
+
+
+# --- hole 10: a failed mail is not marked as sent and does not stop the others ------------
+
+
+@pytest.fixture
+def refusing(settings):
+    from tests.projects.mail_backends import RefusingOneAddressBackend
+
+    settings.EMAIL_BACKEND = "tests.projects.mail_backends.RefusingOneAddressBackend"
+    RefusingOneAddressBackend.refused = set()
+    RefusingOneAddressBackend.attempts = []
+    RefusingOneAddressBackend.delay = 0.0
+    yield RefusingOneAddressBackend
+    RefusingOneAddressBackend.refused = set()
+    RefusingOneAddressBackend.delay = 0.0
+
+
+def test_one_refused_address_does_not_stop_the_rest_and_is_sent_next_time(
+    with_emails, in_acceptance, leader, leader2, refusing
+):
+    from django.core.management.base import CommandError
+
+    from projects.reminders import collect
+
+    leader.refresh_from_db()
+    leader2.refresh_from_db()
+    # Refuse whoever comes first, so that someone is left after the failure.
+    first = next(user for user in collect(timezone.localdate()) if user.email)
+    other = leader2 if first == leader else leader
+    refusing.refused = {first.email}
+    out = StringIO()
+    with pytest.raises(CommandError) as err:
+        call_command("send_reminders", stdout=out)
+    message = str(err.value)
+    assert "1 封提醒邮件发送失败" in message and first.email in message
+    assert "下次运行时重发" in message
+    # The one after the failure got the mail; the refused one is not marked as reminded.
+    assert [m.to for m in mail.outbox] == [[other.email]]
+    assert "发送失败" in out.getvalue() and f"已提醒 {other.display_name}" in out.getvalue()
+    assert not Reminder.objects.filter(recipient=first).exists()
+    assert Reminder.objects.filter(recipient=other).exists()
+    assert refusing.attempts[0] == first.email
+
+    # The server accepts the address again: the next run sends what was owed, and only that.
+    refusing.refused = set()
+    output = run()
+    assert [m.to for m in mail.outbox] == [[other.email], [first.email]]
+    assert "待验收" in mail.outbox[1].body
+    assert "共发送 1 封" in output
+    assert Reminder.objects.filter(recipient=first).exists()
+
+
+def test_mail_shows_dates_in_chinese_beijing_form(with_emails, in_progress, applicant):
+    start = timezone.localdate().replace(day=1) - datetime.timedelta(days=70)
+    Project.objects.filter(pk=in_progress.pk).update(start_date=start)
+    run()
+    body = by_recipient()["alice"].body
+    month = start.replace(day=1)
+    assert f"{month.year}年{month.month}月进展报告未提交" in body
+    today = timezone.localdate()
+    assert f"截至 {today.year}年{today.month}月{today.day}日" in body
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_runs_send_each_reminder_once(with_emails, in_acceptance, refusing):
+    """The marks are written before the send and committed after it: a second run started
+    meanwhile waits on them, then skips what the first one sent."""
+    from projects.reminders import send_reminders
+    from tests.projects.test_money_concurrency import race
+
+    refusing.delay = 0.3
+    mail.outbox.clear()  # the workflow's own notifications (sent on commit here)
+    today = timezone.localdate()
+    runs = race(lambda _i: send_reminders(today), count=4)
+    assert all(not isinstance(run, Exception) for run in runs), runs
+    assert sorted(address for m in mail.outbox for address in m.to) == [
+        "dan@example.org",
+        "dora@example.org",
+    ], [(m.to, m.body) for m in mail.outbox]
+    assert sum(len(run.failed) for run in runs) == 0

@@ -11,11 +11,8 @@ from django.utils import timezone
 
 from projects.admin.running import MissingMonthlyReportFilter
 from projects.models import ChangeRequest, Document, ProgressReport, Project
-from projects.supervision import (
-    change_request_endorse,
-    change_request_submit,
-    problem_report_submit,
-)
+from projects.services.change_requests import change_request_endorse, change_request_submit
+from projects.services.reports import problem_report_submit
 from tests.factories import PASSWORD
 from tests.projects.fixtures_running import *  # noqa: F403
 from tests.projects.fixtures_running import EXE_BYTES, PDF_BYTES, upload

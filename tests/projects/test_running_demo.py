@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from projects.models import ChangeRequest, Project, ProjectHistory, State
-from projects.supervision import monthly_status
+from projects.selectors.obligations import monthly_status
 from tests.projects.fixtures_running import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db

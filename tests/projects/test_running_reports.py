@@ -7,18 +7,20 @@ import pytest
 from django.utils import timezone
 
 from projects.models import ProblemReport, ProgressReport, Project
-from projects.services import WorkflowError
-from projects.supervision import (
+from projects.selectors.obligations import (
     add_months,
     monthly_status,
     monthly_status_for,
     owes_monthly_reports,
+    projects_with_overdue_reports,
+)
+from projects.services import WorkflowError
+from projects.services.reports import (
     problem_report_answer,
     problem_report_forward,
     problem_report_submit,
     progress_report_read,
     progress_report_submit,
-    projects_with_overdue_reports,
 )
 from tests.projects.fixtures_running import *  # noqa: F403
 from tests.projects.fixtures_running import month

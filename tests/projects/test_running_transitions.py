@@ -32,7 +32,7 @@ CASES = [
 
 @pytest.fixture
 def with_summary(in_progress, applicant):
-    from projects.supervision import summary_report_save
+    from projects.services.summaries import summary_report_save
     from tests.projects.fixtures_running import SUMMARY
 
     summary_report_save(project=in_progress, actor=applicant, **SUMMARY)

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from projects.models import ProgressReport, Project, State
 from projects.models.money import Invoice
-from projects.supervision import monthly_status, overdue_reports_queryset
+from projects.selectors.obligations import monthly_status, overdue_reports_queryset
 from tests.factories import OrganizationFactory, ProjectFactory, UserFactory
 
 CHANGELIST = "/admin/projects/project/"

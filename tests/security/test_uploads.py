@@ -15,7 +15,7 @@ from django.urls import reverse
 from projects.downloads import ascii_fallback, attachment_disposition
 from projects.models import Document
 from projects.services import apply_transition
-from projects.supervision import DOCUMENT_TYPES, document_upload
+from projects.services.documents import DOCUMENT_TYPES, document_upload
 from tests.factories import BudgetLineFactory, FundingPolicyFactory, ProjectFactory
 from tests.projects.conftest import CHECKLIST_YES
 
