@@ -6,22 +6,39 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: install demo test test-sqlite test-postgres lint serve
+# Keep in step with OPTIONS in scripts/check_lock.py.
+LOCK_OPTIONS := --quiet --generate-hashes --extra=dev --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links
 
-$(STAMP): pyproject.toml
+.PHONY: install lock check-lock demo test test-sqlite test-postgres lint serve
+
+# Every package at the version and hash of requirements.lock (nothing floats), then the
+# project itself without resolving anything again. The project runs from this folder
+# (pyproject.toml lists no packages), so a plain install records it; an editable one only
+# adds a setuptools warning on every fresh install.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps .
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# After changing the dependencies in pyproject.toml: `make lock`, then commit both files.
+lock: install
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile $(LOCK_OPTIONS) \
+		-o requirements.lock pyproject.toml
+
+# CI: the lock is what `make lock` would write for pyproject.toml as it is.
+check-lock: install
+	$(BIN)/python scripts/check_lock.py
+
 demo: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py demo_data
+	$(BIN)/python manage.py demo_data --allow-demo-accounts
 	@echo "打开 http://127.0.0.1:8000/admin/ ,用上面列出的账号登录。"
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	DJANGO_RUNSERVER_HIDE_WARNING=true $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # The whole suite on the embedded SQLite, then again on PostgreSQL when one is reachable
 # (TEST_DATABASE_URL, or the local server). Tests marked `postgres` (row locks, real
@@ -43,8 +60,10 @@ lint: install
 	$(BIN)/ruff format --check .
 
 # Production serving (docs/operations.md): settings from the environment (DATABASE_URL …);
-# collectstatic must build the same hashed manifest that the server then reads.
+# the deployment check runs first (keys in the environment, HTTPS settings) and a failure
+# stops here; collectstatic must build the same hashed manifest that the server then reads.
 serve: install
+	DJANGO_STATIC_MANIFEST=1 $(BIN)/python manage.py check --deploy --fail-level WARNING
 	DJANGO_STATIC_MANIFEST=1 $(BIN)/python manage.py collectstatic --noinput
 	DJANGO_STATIC_MANIFEST=1 exec $(BIN)/gunicorn config.wsgi:application \
 		--bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-3} \

@@ -35,9 +35,25 @@ ORG_PEOPLE = [
 ]
 
 
+class DemoNameTaken(Exception):
+    """A demo username belongs to an account demo_data did not create."""
+
+    def __init__(self, usernames: list[str]):
+        self.usernames = usernames
+        super().__init__("、".join(usernames))
+
+
+def demo_usernames() -> list[str]:
+    names = [row[0] for row in GLOBAL_USERS]
+    for index in range(1, len(ORG_PEOPLE) + 1):
+        names += [f"applicant{index}", f"reviewer{index}"]
+    return names
+
+
 def _user(username, surname, given, title, organization, roles) -> User:
     user, created = User.objects.update_or_create(
         username=username,
+        demo_account=True,
         defaults={
             "last_name": surname,
             "first_name": given,
@@ -56,6 +72,19 @@ def _user(username, surname, given, title, organization, roles) -> User:
 
 
 def load_organizations_and_users() -> dict:
+    """Create (or bring back to their demo state) the demo organisations and accounts.
+
+    Raises DemoNameTaken, before writing anything, when a demo username already belongs to
+    an account that demo_data did not create: that account keeps its password, organisation
+    and roles, and the demo projects are not signed in a real person's name.
+    """
+    taken = list(
+        User.objects.filter(username__in=demo_usernames(), demo_account=False)
+        .order_by("username")
+        .values_list("username", flat=True)
+    )
+    if taken:
+        raise DemoNameTaken(taken)
     root, _ = Organization.objects.update_or_create(
         name=WORK_COMMITTEE["name"],
         defaults={**WORK_COMMITTEE, "kind": Organization.Kind.WORK_COMMITTEE, "parent": None},

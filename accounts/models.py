@@ -98,6 +98,8 @@ class User(AbstractUser):
     )
     title = models.CharField("职务", max_length=60, blank=True)
     phone = models.CharField("电话", max_length=30, blank=True)
+    # Set only by demo_data on the accounts it creates; it never touches any other account.
+    demo_account = models.BooleanField("演示账号", default=False, editable=False)
 
     objects = ScopedUserManager()
 

@@ -1,6 +1,7 @@
 """Import N invoices (default 10,000) into one running project, side by side in one run:
 
-- product: projects.invoice_import.invoice_import(project, rows, actor=leader, dry_run=False),
+- product: projects.services.invoice_imports.invoice_import(project=project, source=rows,
+  actor=leader, dry_run=False),
   the one invoice import (full validation, in-file and stored duplicate checks, all or
   nothing, project row locked): target within 3× of the limit;
 - limit: Invoice.objects.bulk_create of the same rows (no checks);
@@ -104,9 +105,9 @@ def run(args, project):
     from import_export import resources
 
     from projects.exchange.writer import add_sheet
-    from projects.invoice_import import COLUMNS, invoice_import
     from projects.models import BudgetLine, Invoice
-    from projects.settlement import invoice_identity
+    from projects.services.invoice_imports import COLUMNS, invoice_import
+    from projects.services.invoices import invoice_identity
 
     actor = project.leader
     line = BudgetLine.objects.filter(project=project).order_by("pk").first()
@@ -147,13 +148,13 @@ def run(args, project):
         # Plain dicts in, the budget line by its 序号 as a user gives it: the service
         # validates each row from scratch.
         data = [{**row, "budget_line": 1} for row in rows]
-        result = invoice_import(project, data, actor=actor, dry_run=False)
+        result = invoice_import(project=project, source=data, actor=actor, dry_run=False)
         assert result.created == len(rows), result.messages()[:3]
 
     upload = xlsx_bytes(rows, COLUMNS, add_sheet, line_number=1)
 
     def product_xlsx():
-        result = invoice_import(project, upload, actor=actor, dry_run=False)
+        result = invoice_import(project=project, source=upload, actor=actor, dry_run=False)
         assert result.created == len(rows), result.messages()[:3]
 
     class DefaultInvoiceResource(resources.ModelResource):

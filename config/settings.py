@@ -9,27 +9,29 @@ from pathlib import Path
 
 import environ
 
+from config.keys import key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str(
-    "DJANGO_SECRET_KEY",
-    default="dev-only-insecure-key-change-me-in-production-0123456789abcdefghijklmnop",
-)
+# Keys come from the environment; without it (demo, tests) from files generated once under
+# var/. No key is committed; `check --deploy` fails unless all three (this one,
+# HISTORY_HMAC_KEY and DOCUMENT_VERIFY_KEY below) are in the environment (config/keys.py).
+SECRET_KEY = key("DJANGO_SECRET_KEY", BASE_DIR / "var")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # Key for the history chain's HMAC (DESIGN.md §6 verify_history). It lives outside the
 # database so that write access to the database alone cannot re-forge the chain.
-HISTORY_HMAC_KEY = env.str("HISTORY_HMAC_KEY", default="dev-only-history-key")
+HISTORY_HMAC_KEY = key("HISTORY_HMAC_KEY", BASE_DIR / "var")
 # The current key's id, stored on every row, and earlier keys by id ("k1=…,k2=…"), so that
 # the key can be rotated without breaking the rows signed before.
 HISTORY_HMAC_KEY_ID = env.str("HISTORY_HMAC_KEY_ID", default="k1")
 HISTORY_HMAC_OLD_KEYS = env.dict("HISTORY_HMAC_OLD_KEYS", default={})
 # Key for the verification codes (QR) on printed documents (projects/documents): a key of its
 # own, so that neither key can stand in for the other; also kept out of the database.
-DOCUMENT_VERIFY_KEY = env.str("DOCUMENT_VERIFY_KEY", default="dev-only-document-verify-key")
+DOCUMENT_VERIFY_KEY = key("DOCUMENT_VERIFY_KEY", BASE_DIR / "var")
 # The address the QR leads to, e.g. https://dangfei.example.org (default: the request's host).
 DOCUMENT_VERIFY_BASE_URL = env.str("DOCUMENT_VERIFY_BASE_URL", default="")
 
@@ -46,8 +48,13 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "projects",
+    # After accounts: its admin module extends the user admin with the second factor.
+    "twofactor",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +68,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): did this session show a second-factor code?
+    "django_otp.middleware.OTPMiddleware",
+    # The roles of TWO_FACTOR_REQUIRED_ROLES reach only the code step or the enrolment page.
+    "twofactor.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a locked-out login into the lockout page.
@@ -123,6 +134,14 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
 )
 
+# Second factor (TOTP, django-otp; see twofactor/): who must use one is set here, from the
+# environment: role group names of accounts.roles and `superuser`, comma-separated. Anyone
+# else may enrol voluntarily. An empty value makes it voluntary for everyone.
+TWO_FACTOR_REQUIRED_ROLES = env.list(
+    "DJANGO_2FA_REQUIRED_ROLES", default=["leadership", "finance", "superuser"]
+)
+OTP_TOTP_ISSUER = "党费项目化管理"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -140,11 +159,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Production runs collectstatic and sets DJANGO_STATIC_MANIFEST=1 (hashed, compressed files);
-# the demo and the tests serve straight from the app folders through whitenoise's finders.
+# the demo and the tests serve straight from the app folders through whitenoise's finders,
+# with no collected folder at all (whitenoise would warn "No directory at" on every start).
 STATIC_MANIFEST = env.bool("DJANGO_STATIC_MANIFEST", default=False)
+STATIC_ROOT = BASE_DIR / "staticfiles" if STATIC_MANIFEST else None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -177,6 +197,11 @@ SECURE_HSTS_SECONDS = 31_536_000 if SECURE_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_HTTPS else None
+# DJANGO_SECURE_HTTPS=0 set explicitly says "plain HTTP on purpose" (a loopback smoke test,
+# a closed network): `check --deploy` then does not warn about what that choice implies.
+# Left unset, the warnings stand and `make serve` refuses to start.
+if env.str("DJANGO_SECURE_HTTPS", default="").strip().lower() in ("0", "false", "no", "off"):
+    SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008", "security.W012", "security.W016"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -6,6 +6,7 @@ from projects.views.documents import public_urlpatterns
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/signin/", include("twofactor.urls")),
     path("admin/", include("projects.urls")),
     path("admin/", admin.site.urls),
     # The verification page a printed document's QR leads to: public, no login.

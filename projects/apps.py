@@ -6,6 +6,5 @@ class ProjectsConfig(AppConfig):
     verbose_name = "党费项目"
 
     def ready(self) -> None:
-        # Modules that register transition side effects, after-commit hooks and
-        # dashboard panels with projects.services / projects.dashboard.
-        from projects import notifications, settlement  # noqa: F401
+        # The money steps' transition forms register themselves with projects.forms.
+        from projects import forms_money  # noqa: F401

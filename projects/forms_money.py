@@ -1,16 +1,16 @@
-"""Forms of the money transitions (三(四)): the final accounts with the request for
-settlement, leadership's payable limit, and finance's payment record."""
-
-from decimal import Decimal
+"""Forms of the money side (三(四)): the final accounts with the request for settlement,
+leadership's payable limit, finance's payment record (settle, a corrected payment) and the
+reversal. Every amount goes through projects.money.parse_money (forms_fields.MoneyField)."""
 
 from django import forms
 from django.utils import timezone
 
 from projects.forms import TransitionForm, transition_form
+from projects.forms_fields import DateField, MoneyField
 from projects.models.money import Disbursement
-from projects.money import ZERO, format_cny
-
-MONEY_FIELD = {"max_digits": 14, "decimal_places": 2, "min_value": ZERO}
+from projects.money import ZERO, format_cny, normalise_text
+from projects.services.disbursements import PAYMENT_FIELDS, payee_defaults
+from projects.services.final_accounts import final_accounts_get
 
 
 @transition_form("request_settlement")
@@ -22,18 +22,15 @@ class RequestSettlementForm(TransitionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from projects.settlement import final_accounts
-
-        self.accounts = final_accounts(self.project) if self.project is not None else None
+        self.accounts = final_accounts_get(project=self.project) if self.project else None
         for row in self.accounts.rows if self.accounts else []:
-            self.fields[f"actual_{row.line.pk}"] = forms.DecimalField(
-                label=f"实际支出:{row.line}",
+            self.fields[f"actual_{row.line.pk}"] = MoneyField(
+                f"实际支出:{row.line}",
                 help_text=(
                     f"预算 {format_cny(row.budgeted)},发票 {format_cny(row.invoiced)},"
                     f"其中合格 {format_cny(row.qualified)}"
                 ),
                 initial=row.actual,
-                **MONEY_FIELD,
             )
 
     def decision(self) -> dict:
@@ -50,9 +47,7 @@ class RequestSettlementForm(TransitionForm):
 class ApprovePaymentForm(TransitionForm):
     opinion_label = "审批意见"
 
-    payable_limit = forms.DecimalField(
-        label="批准拨付限额", min_value=Decimal("0.01"), max_digits=14, decimal_places=2
-    )
+    payable_limit = MoneyField("批准拨付限额", allow_zero=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,31 +63,44 @@ class ApprovePaymentForm(TransitionForm):
         )
 
 
-@transition_form("settle")
-class SettleForm(TransitionForm):
-    """The payment voucher; the payee defaults to the organisation's own account (拨付)."""
-
-    opinion_required = False
-    opinion_label = "备注"
+class PaymentForm(forms.Form):
+    """The voucher and the payee of a payment: the one field list (PAYMENT_FIELDS)."""
 
     voucher_number = forms.CharField(label="支付凭证号", max_length=40)
-    voucher_date = forms.DateField(label="凭证日期")
+    voucher_date = DateField("凭证日期")
     payment_method = forms.ChoiceField(label="支付方式", choices=Disbursement.Method.choices)
     payee_name = forms.CharField(label="收款人", max_length=200)
     payee_bank = forms.CharField(label="开户银行", max_length=100)
     payee_account = forms.CharField(label="银行账号", max_length=40)
     bank_serial = forms.CharField(label="银行流水号", max_length=60, required=False)
-    paid_on = forms.DateField(label="实际支付日期", required=False)
+    paid_on = DateField("实际支付日期", required=False)
+
+    def set_payee_defaults(self, project) -> None:
+        for name, value in {
+            **payee_defaults(project),
+            "voucher_date": timezone.localdate(),
+        }.items():
+            self.fields[name].initial = value
+
+    def clean_voucher_number(self) -> str:
+        number = normalise_text(self.cleaned_data["voucher_number"]).upper()
+        if Disbursement.objects.filter(voucher_number=number).exists():
+            raise forms.ValidationError("该支付凭证号已被使用,凭证号不能重复。")
+        return number
+
+
+@transition_form("settle")
+class SettleForm(TransitionForm, PaymentForm):
+    """The payment voucher; the payee defaults to the organisation's own account (拨付)."""
+
+    opinion_required = False
+    opinion_label = "备注"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.project is None:
             return
-        from projects.settlement import payee_defaults
-
-        today = timezone.localdate()
-        for name, value in {**payee_defaults(self.project), "voucher_date": today}.items():
-            self.fields[name].initial = value
+        self.set_payee_defaults(self.project)
         qualified, unqualified = self.project.invoice_totals()
         limit = self.project.payable_limit or ZERO
         self.fields["voucher_number"].help_text = (
@@ -101,10 +109,30 @@ class SettleForm(TransitionForm):
             "由项目部自行承担。"
         )
 
-    def clean_voucher_number(self) -> str:
-        from projects.settlement import normalise_text
 
-        number = normalise_text(self.cleaned_data["voucher_number"]).upper()
-        if Disbursement.objects.filter(voucher_number=number).exists():
-            raise forms.ValidationError("该支付凭证号已被使用,凭证号不能重复。")
-        return number
+class RecordForm(PaymentForm):
+    """补录拨付: a corrected payment after a reversal, within the settlement amount."""
+
+    amount = MoneyField("拨付金额", allow_zero=False)
+    purpose = forms.CharField(label="用途", max_length=200, required=False)
+    field_order = ["amount", "purpose", *PAYMENT_FIELDS]
+
+
+class ReverseForm(forms.Form):
+    """红字冲销 of one payment: a new voucher and the reason."""
+
+    voucher_number = forms.CharField(label="冲销凭证号", max_length=40)
+    voucher_date = DateField("凭证日期", initial=timezone.localdate)
+    reason = forms.CharField(label="冲销原因", max_length=200, widget=forms.Textarea({"rows": 3}))
+
+
+class RecheckForm(forms.Form):
+    """改判 of an invoice's check: the new conclusion and the required reason."""
+
+    conclusion = forms.TypedChoiceField(
+        label="改判为",
+        choices=[("qualified", "合格"), ("unqualified", "不合格")],
+        coerce=lambda value: value == "qualified",
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label="改判理由", max_length=200, widget=forms.Textarea({"rows": 3}))

@@ -130,9 +130,22 @@ def may_enter_invoices(project, user) -> bool:
     return project.state in INVOICE_ENTRY_STATES and is_leader_or_org_reviewer(project, user)
 
 
+def is_payment_approver(project, user) -> bool:
+    """The leadership member who approved this project's payment (approve_payment)."""
+    return project.payment_approved_by_id is not None and project.payment_approved_by_id == getattr(
+        user, "pk", None
+    )
+
+
 def may_check_invoices(project, user) -> bool:
-    """Finance only marks invoices 合格/不合格 (DESIGN.md §1), until the project is settled."""
-    return project.state in INVOICE_CHECK_STATES and is_finance(project, user)
+    """Finance only marks invoices 合格/不合格 and 改判 (DESIGN.md §1), until the project is
+    settled; never the member who approved the payment (separation of duties: the check
+    decides the settlement amount that approval bounds)."""
+    return (
+        project.state in INVOICE_CHECK_STATES
+        and is_finance(project, user)
+        and not is_payment_approver(project, user)
+    )
 
 
 def may_prepare_final_accounts(project, user) -> bool:

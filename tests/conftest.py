@@ -1,11 +1,21 @@
 """Role users as fixtures (STYLE.md): an applicant and a reviewer of organisation A, a
 reviewer of organisation B (the outsider), leadership, finance and an auditor."""
 
+import os
+
 import pytest
 from django.conf import settings
 
+# The tests' databases are throwaway ones: demo_data may create its demo accounts there
+# (outside DEBUG it refuses unless asked; tests/accounts/test_setup.py checks the refusal).
+os.environ.setdefault("DJANGO_ALLOW_DEMO_DATA", "1")
+
 # Password hashing at full strength costs ~0.2 s a user; tests need logins, not strength.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The test client's force_login() skips the sign-in steps, so the second factor is not
+# required by default here; tests/twofactor/ and the browser tests (tests/browser/conftest)
+# require it for leadership, finance and superusers, as production does.
+settings.TWO_FACTOR_REQUIRED_ROLES = []
 
 from accounts.roles import Role  # noqa: E402
 from tests.factories import OrganizationFactory, UserFactory, WorkCommitteeFactory  # noqa: E402

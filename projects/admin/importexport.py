@@ -3,7 +3,7 @@ base, so the mixins are self-contained: they work over ScopedAdmin (and beside d
 FSMAdminMixin, which only sets change_form_template; these set change_list_template).
 
 - Import: xlsx only, bounded in uncompressed size and compression ratio before it is parsed
-  (services.documents.check_zip_bounds); a dry-run preview with per-row errors, then the
+  (projects.uploads.check_ooxml_bounds); a dry-run preview with per-row errors, then the
   confirmed import runs
   again with rollback_on_validation_errors (all-or-nothing: a row that fails now rolls back
   every row). The resource is built with request.user, so lookups are scoped.
@@ -35,21 +35,18 @@ from accounts.roles import is_read_only
 from projects import permissions as perm
 from projects.exchange import export as ie
 from projects.models import Project
-from projects.services.documents import check_zip_bounds
+from projects.uploads import check_ooxml_bounds
 
-# 20,000 project rows are about 10 MB of sheet XML; openpyxl reads through zipfile, which
-# never inflates a member beyond its declared size, so the declared sizes are the bound.
-IMPORT_MAX_UNCOMPRESSED = 64 * 1024 * 1024
 UNREADABLE = "无法读取文件:请上传有效的 Excel 文件(.xlsx)。"
 
 
 class BoundedXLSX(XLSX):
     """xlsx whose uncompressed size and compression ratio are checked before openpyxl
     parses it (a 1 MB file holding a 1 GiB shared string is refused, not inflated), with the
-    one zip-bounds check of the uploads (projects.services.documents.check_zip_bounds)."""
+    uploads' one check (projects.uploads.check_ooxml_bounds, as the invoice import)."""
 
     def create_dataset(self, in_stream):
-        check_zip_bounds(BytesIO(in_stream), max_total=IMPORT_MAX_UNCOMPRESSED)
+        check_ooxml_bounds(BytesIO(in_stream))
         return super().create_dataset(in_stream)
 
 
@@ -178,7 +175,7 @@ class DisbursementImportExportMixin(_ExportMixin):
 
 class InvoiceImportExportMixin(_ExportMixin):
     """Invoices: export through the streaming resource like every other model; import is
-    the money side's one invoice import (projects.invoice_import behind
+    the money side's one invoice import (projects.services.invoice_imports behind
     projects/views/money.py: per project, preview, all or nothing, the project row locked),
     not django-import-export's. The changelist's 导入 / 下载导入模板 buttons open a page that
     lists the projects this user may import invoices into, each linking to that page."""

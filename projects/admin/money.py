@@ -1,16 +1,14 @@
 """Admin for invoices, settlement, disbursements and ledgers (issue 5).
 
-Every save goes through projects.settlement (locked, atomic); the admin only shows forms and
-reports the services' Chinese messages. Disbursements are never changed or deleted here.
+Every save goes through the money services (projects/services/invoices.py, disbursements.py:
+locked, atomic, a signed event each); reads come from projects/selectors/. The admin only
+shows forms and reports the services' Chinese messages. Disbursements are never changed or
+deleted here.
 """
-
-from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -20,7 +18,6 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.roles import Role, has_role, is_read_only, sees_everything
 from projects import permissions as perm
-from projects import settlement
 from projects.admin.base import (
     CappedInlineMixin,
     ProjectRecordAdmin,
@@ -29,45 +26,32 @@ from projects.admin.base import (
 )
 from projects.admin.importexport import DisbursementImportExportMixin, InvoiceImportExportMixin
 from projects.dashboard import Panel, panel
-from projects.models import Project, State
+from projects.forms_fields import MoneyField
+from projects.forms_money import RecheckForm, RecordForm, ReverseForm
+from projects.models import BudgetLine, Project, State
 from projects.models.money import Disbursement, Invoice
-from projects.money import ZERO, format_cny
-from projects.services import WorkflowError
+from projects.money import format_cny
+from projects.selectors.invoices import invoice_flags, pending_checks, with_line_totals
+from projects.services.disbursements import (
+    disbursement_record,
+    disbursement_reverse,
+    payee_defaults,
+)
+from projects.services.errors import WorkflowError
+from projects.services.invoices import (
+    INVOICE_FIELDS,
+    invoice_add,
+    invoice_check,
+    invoice_duplicates,
+    invoice_recheck,
+    invoice_update,
+    invoice_validate,
+)
 
-INVOICE_DATA_FIELDS = [
-    "project",
-    "budget_line",
-    "kind",
-    "code",
-    "number",
-    "issue_date",
-    "seller_name",
-    "seller_tax_id",
-    "buyer_name",
-    "amount",
-    "tax",
-    "total",
-]
+INVOICE_DATA_FIELDS = ["project", *INVOICE_FIELDS]
 CHECK_FIELDS = ["check_status", "check_reason"]
-_MONEY = DecimalField(max_digits=14, decimal_places=2)
-
-
-def with_line_totals(queryset):
-    """Annotate each invoice with its budget line's invoiced total (for the over-line flag)."""
-    line_total = (
-        Invoice.objects.filter(budget_line=OuterRef("budget_line"))
-        .order_by()  # no default ordering: it would join the project into every sum
-        .values("budget_line")
-        .annotate(total=Sum("total"))
-        .values("total")
-    )
-    return queryset.annotate(
-        line_invoiced=Coalesce(Subquery(line_total, output_field=_MONEY), ZERO, output_field=_MONEY)
-    )
-
-
-def flags_of(invoice) -> list[str]:
-    return settlement.invoice_flags(invoice, line_invoiced=getattr(invoice, "line_invoiced", None))
+# The amounts are read by the one money parser (1,000.00 yes; 1e3, +100, 12.345 no).
+MONEY_FIELDS = {"amount": ("金额", True), "tax": ("税额", True), "total": ("价税合计", False)}
 
 
 class InvoiceForm(forms.ModelForm):
@@ -85,16 +69,14 @@ class InvoiceForm(forms.ModelForm):
             return data
         if "code" in self.fields and not self.fields["code"].disabled:
             budget_lines = {line.pk: line for line in project.budget_lines.all()}
-            clean = settlement.invoice_validate(
-                {**data, "budget_line": data.get("budget_line")},
-                project=project,
-                budget_lines=budget_lines,
+            clean = invoice_validate(
+                {**data, "budget_line": data.get("budget_line")}, budget_lines=budget_lines
             )
             for message in clean.errors:
                 self.add_error(None, message)
             if not clean.errors:
-                duplicate = settlement.duplicate_messages(
-                    [clean.identity], actor=user, exclude_pk=self.instance.pk
+                duplicate = invoice_duplicates(
+                    identities=[clean.identity], actor=user, exclude_pk=self.instance.pk
                 )
                 if duplicate:
                     self.add_error("number", duplicate[clean.identity])
@@ -139,7 +121,7 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
 
     @admin.display(description="提示")
     def flags_display(self, obj):
-        flags = flags_of(obj)
+        flags = invoice_flags(obj)
         if not flags:
             return "—"
         return format_html_join(
@@ -168,20 +150,44 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
     def _may_check(self, request, obj) -> bool:
         return perm.may_check_invoices(obj.project, request.user)
 
+    def _may_recheck(self, request, obj) -> bool:
+        return obj.check_status != Invoice.CheckStatus.PENDING and self._may_check(request, obj)
+
     def get_fields(self, request, obj=None):
         if obj is None:
             return INVOICE_DATA_FIELDS
-        return [*INVOICE_DATA_FIELDS, *CHECK_FIELDS, "checked_by", "checked_at", "flags_display"]
+        recheck = ["recheck_link"] if self._may_recheck(request, obj) else []
+        return [
+            *INVOICE_DATA_FIELDS,
+            *CHECK_FIELDS,
+            "checked_by",
+            "checked_at",
+            *recheck,
+            "flags_display",
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        readonly = ["project", "checked_by", "checked_at", "flags_display"]
+        readonly = ["project", "checked_by", "checked_at", "recheck_link", "flags_display"]
         if not self._may_edit(request, obj):
             readonly += [f for f in INVOICE_DATA_FIELDS if f != "project"]
-        if not self._may_check(request, obj):
+        # A decided check changes only by an explicit 改判 with a reason (the link below).
+        if not self._may_check(request, obj) or obj.check_status != Invoice.CheckStatus.PENDING:
             readonly += CHECK_FIELDS
         return readonly
+
+    @admin.display(description="改判")
+    def recheck_link(self, obj):
+        # Listed in get_fields only for who may 改判 this invoice (finance, not the approver).
+        url = reverse("admin:projects_invoice_recheck", args=[obj.pk])
+        return format_html('<a class="button" href="{}">改判(须填写理由)</a>', url)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in MONEY_FIELDS:
+            label, allow_zero = MONEY_FIELDS[db_field.name]
+            return MoneyField(label, allow_zero=allow_zero)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -194,8 +200,6 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
                 state__in=perm.INVOICE_ENTRY_STATES
             )
         if db_field.name == "budget_line":
-            from projects.models import BudgetLine
-
             project_id = request.GET.get("project") or request.POST.get("project")
             lines = BudgetLine.objects.visible_to(request.user).select_related("project")
             if project_id and str(project_id).isdigit():
@@ -211,16 +215,16 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
         data = {k: form.cleaned_data[k] for k in INVOICE_DATA_FIELDS if k in form.cleaned_data}
         try:
             if not change:
-                saved = settlement.invoice_add(data.pop("project"), actor=request.user, **data)
+                saved = invoice_add(project=data.pop("project"), actor=request.user, **data)
                 obj.pk = saved.pk
             elif self._may_edit(request, obj) and "code" in form.cleaned_data:
                 data.pop("project", None)
-                settlement.invoice_update(obj, actor=request.user, **data)
+                invoice_update(invoice=obj, actor=request.user, **data)
             if change and self._may_check(request, obj) and "check_status" in form.changed_data:
                 status = form.cleaned_data["check_status"]
                 if status != Invoice.CheckStatus.PENDING:
-                    settlement.invoice_check(
-                        obj,
+                    invoice_check(
+                        invoice=obj,
                         actor=request.user,
                         qualified=status == Invoice.CheckStatus.QUALIFIED,
                         reason=form.cleaned_data.get("check_reason", ""),
@@ -281,8 +285,8 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
         done, refused = 0, []
         for invoice in queryset:
             try:
-                settlement.invoice_check(
-                    invoice, actor=request.user, qualified=qualified, reason=reason
+                invoice_check(
+                    invoice=invoice, actor=request.user, qualified=qualified, reason=reason
                 )
                 done += 1
             except WorkflowError as exc:
@@ -291,6 +295,54 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
             self.message_user(request, f"已审核 {done} 张发票。", messages.SUCCESS)
         for line in refused:
             self.message_user(request, line, messages.ERROR)
+
+    # --- 改判: the explicit change of a decided check ------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/recheck/", view(self.recheck_view), name="projects_invoice_recheck"),
+            *super().get_urls(),
+        ]
+
+    def recheck_view(self, request, pk):
+        invoice = get_object_or_404(self.get_queryset(request).select_related("project"), pk=pk)
+        if not self._may_check(request, invoice):
+            raise PermissionDenied
+        form = RecheckForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                invoice_recheck(
+                    invoice=invoice,
+                    actor=request.user,
+                    qualified=form.cleaned_data["conclusion"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except WorkflowError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                self.message_user(request, "已改判,改判理由已记入项目履历。", messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:projects_invoice_change", args=[invoice.pk])
+                )
+        number = f"{invoice.code} {invoice.number}".strip()
+        title = f"改判:发票 {number}(现为“{invoice.get_check_status_display()}”)"
+        return money_form_page(self, request, form, title, invoice)
+
+
+def money_form_page(model_admin, request, form, title, obj):
+    return TemplateResponse(
+        request,
+        "admin/projects/money/form_page.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "object": obj,
+            "opts": model_admin.model._meta,
+        },
+    )
 
 
 @admin.register(Disbursement)
@@ -336,84 +388,54 @@ class DisbursementAdmin(DisbursementImportExportMixin, ProjectRecordAdmin):
         return [
             path(
                 "<int:pk>/reverse/",
-                view(self.reverse_view),
+                view(self.payment_view),
+                {"action": "reverse"},
                 name="projects_disbursement_reverse",
             ),
             path(
-                "record/<int:project_pk>/",
-                view(self.record_view),
+                "record/<int:pk>/",
+                view(self.payment_view),
+                {"action": "record"},
                 name="projects_disbursement_record",
             ),
             *super().get_urls(),
         ]
 
-    def reverse_view(self, request, pk):
-        original = get_object_or_404(self.get_queryset(request), pk=pk)
-        form = ReverseForm(request.POST or None)
+    def payment_view(self, request, pk, action):
+        """红字冲销 of one payment (pk = the disbursement) or a corrected payment after it
+        (pk = the project): one form page, one service call, one refusal path."""
+        if action == "reverse":
+            original = get_object_or_404(self.get_queryset(request), pk=pk)
+            form = ReverseForm(request.POST or None)
+            title, obj, done = f"红字冲销:{original.voucher_number}", original, "已登记红字冲销。"
+            back = reverse("admin:projects_disbursement_changelist")
+
+            def write(data):
+                return disbursement_reverse(disbursement=original, actor=request.user, **data)
+
+        else:
+            project = get_object_or_404(Project.objects.visible_to(request.user), pk=pk)
+            if not perm.may_record_disbursement(project, request.user):
+                # A project the user can see but may not pay (role, state, separation of duties).
+                raise PermissionDenied
+            initial = {**payee_defaults(project), "voucher_date": timezone.localdate()}
+            form = RecordForm(request.POST or None, initial=initial)
+            title, obj, done = f"补录拨付:{project}", project, "已登记拨付。"
+            back = reverse("admin:projects_project_change", args=[project.pk])
+
+            def write(data):
+                return disbursement_record(project=project, actor=request.user, **data)
+
         if request.method == "POST" and form.is_valid():
             try:
-                settlement.disbursement_reverse(original, actor=request.user, **form.cleaned_data)
+                write(form.cleaned_data)
             except WorkflowError as exc:
                 for message in exc.messages:
                     form.add_error(None, message)
             else:
-                self.message_user(request, "已登记红字冲销。", messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:projects_disbursement_changelist"))
-        return self._form_page(request, form, f"红字冲销:{original.voucher_number}", original)
-
-    def record_view(self, request, project_pk):
-        project = get_object_or_404(Project.objects.visible_to(request.user), pk=project_pk)
-        if not perm.may_record_disbursement(project, request.user):
-            # A project the user can see but may not pay (role, state, separation of duties).
-            raise PermissionDenied
-        initial = {**settlement.payee_defaults(project), "voucher_date": timezone.localdate()}
-        form = RecordForm(request.POST or None, initial=initial)
-        if request.method == "POST" and form.is_valid():
-            try:
-                settlement.disbursement_record(project, actor=request.user, **form.cleaned_data)
-            except WorkflowError as exc:
-                for message in exc.messages:
-                    form.add_error(None, message)
-            else:
-                self.message_user(request, "已登记拨付。", messages.SUCCESS)
-                return HttpResponseRedirect(
-                    reverse("admin:projects_project_change", args=[project.pk])
-                )
-        return self._form_page(request, form, f"补录拨付:{project}", project)
-
-    def _form_page(self, request, form, title, obj):
-        return TemplateResponse(
-            request,
-            "admin/projects/money/form_page.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": title,
-                "form": form,
-                "object": obj,
-                "opts": self.model._meta,
-            },
-        )
-
-
-class ReverseForm(forms.Form):
-    voucher_number = forms.CharField(label="冲销凭证号", max_length=40)
-    voucher_date = forms.DateField(label="凭证日期", initial=timezone.localdate)
-    reason = forms.CharField(label="冲销原因", max_length=200, widget=forms.Textarea({"rows": 3}))
-
-
-class RecordForm(forms.Form):
-    amount = forms.DecimalField(
-        label="拨付金额", max_digits=14, decimal_places=2, min_value=Decimal("0.01")
-    )
-    purpose = forms.CharField(label="用途", max_length=200, required=False)
-    voucher_number = forms.CharField(label="支付凭证号", max_length=40)
-    voucher_date = forms.DateField(label="凭证日期")
-    payment_method = forms.ChoiceField(label="支付方式", choices=Disbursement.Method.choices)
-    payee_name = forms.CharField(label="收款人", max_length=200)
-    payee_bank = forms.CharField(label="开户银行", max_length=100)
-    payee_account = forms.CharField(label="银行账号", max_length=40)
-    bank_serial = forms.CharField(label="银行流水号", max_length=60, required=False)
-    paid_on = forms.DateField(label="实际支付日期", required=False)
+                self.message_user(request, done, messages.SUCCESS)
+                return HttpResponseRedirect(back)
+        return money_form_page(self, request, form, title, obj)
 
 
 # --- on the project's page ----------------------------------------------------------------
@@ -453,7 +475,7 @@ class InvoiceInline(CappedInlineMixin, ProjectRecordInline, admin.TabularInline)
 
     @admin.display(description="审核结果 / 提示")
     def status(self, obj):
-        flags = "、".join(flags_of(obj))
+        flags = "、".join(invoice_flags(obj))
         reason = f" · {obj.check_reason}" if obj.check_reason else ""
         return f"{obj.get_check_status_display()}{reason}" + (f" ⚠ {flags}" if flags else "")
 
@@ -509,15 +531,7 @@ def _project_rows(projects, note):
 def finance_invoices_panel(user):
     if not has_role(user, Role.FINANCE):
         return None
-    pending = (
-        Invoice.objects.filter(
-            check_status=Invoice.CheckStatus.PENDING,
-            project__state__in=perm.INVOICE_CHECK_STATES,
-        )
-        .values("project_id", "project__code", "project__title")
-        .annotate(count=Count("pk"), total=Sum("total"))
-        .order_by("project__code")[:20]
-    )
+    pending = pending_checks(user, 20)
     url = reverse("admin:projects_invoice_changelist")
     rows = [
         {

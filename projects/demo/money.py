@@ -11,13 +11,12 @@ from projects.demo.common import CHECKLIST_YES, demo_policy
 from projects.models import BudgetLine, Project, SummaryReport
 from projects.models.money import Disbursement
 from projects.services import apply_transition, project_create, refresh_requested_amount
-from projects.settlement import (
+from projects.services.disbursements import (
     disbursement_record,
     disbursement_reverse,
-    invoice_add,
-    invoice_check,
     payee_defaults,
 )
+from projects.services.invoices import invoice_add, invoice_check
 
 SELLERS = [
     ("青禾文化用品有限公司", "91350100M000100Y43"),
@@ -140,7 +139,7 @@ def _invoices(project, applicant, finance, specs) -> None:
         if flag == "date":
             issue = project.start_date - datetime.timedelta(days=20)
         invoice = invoice_add(
-            project,
+            project=project,
             actor=applicant,
             kind="vat_ordinary",
             code="3100231130",
@@ -156,7 +155,7 @@ def _invoices(project, applicant, finance, specs) -> None:
         )
         if check:
             reason = "发票抬头不是本组织" if flag == "buyer" else "与活动无关的支出"
-            invoice_check(invoice, actor=finance, qualified=check == "ok", reason=reason)
+            invoice_check(invoice=invoice, actor=finance, qualified=check == "ok", reason=reason)
 
 
 def _voucher(project, suffix: str) -> str:
@@ -182,14 +181,14 @@ def _reverse_and_repay(project, finance) -> None:
     today = timezone.localdate()
     original = Disbursement.objects.get(project=project, reverses__isnull=True)
     disbursement_reverse(
-        original,
+        disbursement=original,
         actor=finance,
         voucher_number=_voucher(project, "02"),
         voucher_date=today,
         reason="收款账号登记错误,红字冲销后重新拨付。",
     )
     disbursement_record(
-        project,
+        project=project,
         actor=finance,
         amount=original.amount,
         voucher_number=_voucher(project, "03"),

@@ -3,8 +3,8 @@ by the print page's own context builder, so the HTML and the PDF show the same t
 data: what the document shows, as plain values for the XML attachment and the snapshot that
 the verification page compares against.
 
-Domain code is imported inside the functions: projects.services and projects.settlement are
-being restructured, and this module must not pin their import order.
+Domain code is imported inside the functions: projects.services is being restructured, and
+this module must not pin its import order.
 """
 
 from dataclasses import dataclass
@@ -167,11 +167,11 @@ def acceptance_data(project, context) -> tuple[list, dict]:
 
 
 def final_accounts_context(project) -> dict:
-    from projects.settlement import final_accounts
+    from projects.services.final_accounts import final_accounts_get
 
     return {
         "project": project,
-        "accounts": final_accounts(project),
+        "accounts": final_accounts_get(project=project),
         "title": f"决算清单 · {project.code}",
     }
 

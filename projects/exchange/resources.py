@@ -20,7 +20,7 @@ unchanged row is skipped (so re-importing an export is a no-op), a changed one i
 
 Disbursements and invoices are export-only here: disbursements are written only by the
 `settle` transition (append-only ledger, disbursed ≤ settlement ≤ approved). Invoice import
-belongs to the money side (projects.invoice_import).
+belongs to the money side (projects/services/invoice_imports.py).
 """
 
 from __future__ import annotations

@@ -54,16 +54,24 @@ def strip_blanks(text: str) -> str:
     return text[start:end]
 
 
+def _is_trigger(ch: str) -> bool:
+    """= + - @, also in their full-width forms (＝ ＋ － ＠ fold to them under NFKC)."""
+    if ch in FORMULA_TRIGGERS:
+        return True
+    return ch > "\x7f" and unicodedata.normalize("NFKC", ch)[:1] in FORMULA_TRIGGERS
+
+
 def looks_like_formula(value) -> bool:
     """Would a spreadsheet (or a CSV consumer that trims blanks) run this text?"""
     if not isinstance(value, str) or not value:
         return False
     first = value[0]
-    if first in FORMULA_TRIGGERS or first in LEADING_TRIGGERS:
+    if first in LEADING_TRIGGERS or _is_trigger(first):
         return True
     if not _is_blank(first):
         return False  # the common case, decided on the first character
-    return strip_blanks(value).startswith(FORMULA_TRIGGERS)
+    rest = strip_blanks(value)
+    return bool(rest) and _is_trigger(rest[0])
 
 
 def neutralise(value):

@@ -1,2 +1,2 @@
 """Read-side queries (LAYOUT.md): what the dashboard panels, list filters, reminders and
-statistics show. Nothing here writes."""
+statistics show, each rule defined once. Nothing here writes."""

@@ -163,7 +163,8 @@ def apply_transition(
     Raises WorkflowError (refused, with a Chinese message) and changes nothing on failure.
     """
     # The money side's step records (final accounts, the disbursement) live with the money.
-    from projects.settlement import record_settlement_disbursement, save_final_accounts
+    from projects.services.disbursements import disbursement_create
+    from projects.services.final_accounts import final_accounts_save_from_decision
 
     transition_method(project, name)
     try:
@@ -174,14 +175,14 @@ def apply_transition(
         ) as locked:
             if name == "request_settlement":
                 # Its guard (has_final_accounts) reads the final accounts its form carries.
-                save_final_accounts(locked, actor, decision)
+                final_accounts_save_from_decision(project=locked, actor=actor, decision=decision)
             check_transition(locked, name, actor)
             from_state = locked.state
             getattr(locked, name)(actor=actor, **decision)
             locked.save()
             review_create(locked, name, actor, decision)
             if name == "settle":
-                record_settlement_disbursement(locked, actor, decision)
+                disbursement_create(project=locked, actor=actor, decision=decision)
             history = events.record(
                 actor=actor,
                 action=name,

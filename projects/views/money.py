@@ -19,13 +19,13 @@ from accounts.models import Organization
 from accounts.roles import sees_everything
 from projects import permissions as perm
 from projects.exchange.writer import add_sheet, workbook_response
-from projects.invoice_import import import_template, invoice_import
-from projects.ledgers import pool_ledger, sub_ledger
 from projects.models import Project, ProjectHistory
 from projects.models.money import Disbursement
 from projects.money import format_cny, to_chinese_capital
-from projects.services import WorkflowError
-from projects.settlement import final_accounts
+from projects.selectors.ledgers import pool_ledger, sub_ledger
+from projects.services.errors import WorkflowError
+from projects.services.final_accounts import final_accounts_get
+from projects.services.invoice_imports import invoice_import, invoice_import_template
 
 MAX_UPLOAD = 5 * 1024 * 1024
 SESSION_KEY = "invoice_imports"
@@ -47,7 +47,7 @@ def _wants_xlsx(request) -> bool:
 
 def final_accounts_view(request, pk):
     project = _project(request, pk)
-    accounts = final_accounts(project)
+    accounts = final_accounts_get(project=project)
     if _wants_xlsx(request):
         workbook = Workbook()
         rows = [
@@ -98,7 +98,7 @@ def _settlement_context(project: Project) -> dict:
     )
     return {
         "project": project,
-        "accounts": final_accounts(project),
+        "accounts": final_accounts_get(project=project),
         "qualified": qualified,
         "unqualified": unqualified,
         "capital": to_chinese_capital(project.settlement_amount or 0),
@@ -270,7 +270,9 @@ def pool_ledger_current(request):
 
 def invoice_import_template_view(request, pk):
     project = _project(request, pk)
-    return workbook_response(import_template(project), f"发票导入模板-{project.code}.xlsx")
+    return workbook_response(
+        invoice_import_template(project=project), f"发票导入模板-{project.code}.xlsx"
+    )
 
 
 def _stash(request, project, upload) -> str:
@@ -315,7 +317,9 @@ def invoice_import_view(request, pk):
         elif not upload.name.lower().endswith(".xlsx"):
             context["errors"] = ["只接受 .xlsx 格式的文件。"]
         else:
-            result = invoice_import(project, upload, actor=request.user, dry_run=True)
+            result = invoice_import(
+                project=project, source=upload, actor=request.user, dry_run=True
+            )
             context["result"] = result
             if result.ok:
                 upload.seek(0)
@@ -331,7 +335,9 @@ def _confirm_import(request, project, project_url, context):
         return render(request, "projects/money/invoice_import.html", context)
     try:
         with default_storage.open(name, "rb") as handle:
-            result = invoice_import(project, handle, actor=request.user, dry_run=False)
+            result = invoice_import(
+                project=project, source=handle, actor=request.user, dry_run=False
+            )
     except WorkflowError as exc:
         context["errors"] = exc.messages
         return render(request, "projects/money/invoice_import.html", context)

@@ -55,8 +55,28 @@ def screenshot(page):
     return take
 
 
+@pytest.fixture(autouse=True)
+def _second_factor_as_in_production(settings):
+    """The browser tests sign in as production does: leadership, finance and superusers
+    show a TOTP code after the password (see login below)."""
+    settings.TWO_FACTOR_REQUIRED_ROLES = ["leadership", "finance", "superuser"]
+
+
 def login(page, live_server, username: str, password: str) -> None:
+    """Sign in through the real forms. An account that must use a second factor is enrolled
+    beforehand (a confirmed authenticator), and its code step is answered with pyotp."""
+    from accounts.models import User
+    from tests.otp import enrol, fresh_code
+    from twofactor.policy import is_required
+
+    user = User.objects.filter(username=username).first()
+    device = enrol(user) if user is not None and is_required(user) else None
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("input[type=submit]")
+    with page.expect_navigation():
+        page.click("input[type=submit]")
+    if device is not None and "/admin/signin/code/" in page.url:
+        page.fill("#id_code", fresh_code(device))
+        with page.expect_navigation():
+            page.click("#twofactor-form input[type=submit]")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from projects.models.money import Disbursement
 from projects.services import apply_transition
-from projects.settlement import disbursement_reverse
+from projects.services.disbursements import disbursement_reverse
 from tests.browser.conftest import login
 from tests.browser.test_csp import watch_console
 from tests.browser.test_money_browser import _accepted
@@ -47,7 +47,7 @@ def test_settlement_qr_genuine_then_superseded(
     screenshot("document-verify-genuine")
 
     disbursement_reverse(
-        Disbursement.objects.get(project=project),
+        disbursement=Disbursement.objects.get(project=project),
         actor=finance,
         voucher_number="PZ-R-B1",
         voucher_date=timezone.localdate(),

@@ -16,9 +16,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import Workbook
 
-from projects.invoice_import import COLUMNS
 from projects.models import ChangeRequest, ProgressReport, Project, State
 from projects.models.money import Disbursement, Invoice
+from projects.services.invoice_imports import COLUMNS
 from tests.browser.conftest import login
 from tests.factories import PASSWORD, FundingPolicyFactory
 

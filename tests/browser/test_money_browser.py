@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from openpyxl import Workbook
 
-from projects.invoice_import import COLUMNS
 from projects.models.money import Invoice
 from projects.services import apply_transition
+from projects.services.invoice_imports import COLUMNS
 from tests.browser.conftest import login
 from tests.factories import PASSWORD, BudgetLineFactory, FundingPolicyFactory, ProjectFactory
 from tests.projects.fixtures_money import reach_accepted

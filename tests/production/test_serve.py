@@ -4,11 +4,10 @@ login through the real login form with its CSRF token, the dashboard, a hashed s
 
 import http.cookiejar
 import re
-import urllib.parse
 import urllib.request
 
 from accounts.demo import DEMO_PASSWORD
-from tests.production.server import serving
+from tests.production.server import serving, sign_in
 
 
 def browser():
@@ -16,29 +15,13 @@ def browser():
     return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)), jar
 
 
-def log_in(opener, base_url: str, username: str, password: str):
-    with opener.open(f"{base_url}/admin/login/?next=/admin/") as response:
-        page = response.read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    data = urllib.parse.urlencode(
-        {
-            "csrfmiddlewaretoken": token,
-            "username": username,
-            "password": password,
-            "next": "/admin/",
-        }
-    ).encode()
-    request = urllib.request.Request(
-        f"{base_url}/admin/login/?next=/admin/", data=data, headers={"Referer": base_url}
-    )
-    with opener.open(request) as response:  # follows the redirect to /admin/
-        return response.status, response.url, response.read().decode(), dict(response.headers)
-
-
 def test_make_serve_logs_in_and_shows_the_dashboard(tmp_path):
     with serving(tmp_path) as (base_url, _env):
         opener, jar = browser()
-        status, url, page, headers = log_in(opener, base_url, "leader1", DEMO_PASSWORD)
+        # A leadership account's first sign-in: password, then the enrolment page (the
+        # second factor is mandatory for it in production), then the dashboard.
+        status, url, page, headers, steps = sign_in(opener, base_url, "leader1", DEMO_PASSWORD)
+        assert steps == ["enrol"]
         assert status == 200 and url == f"{base_url}/admin/"
         assert "工作台" in page and "周明远" in page
         assert "default-src 'self'" in headers["Content-Security-Policy"]
@@ -54,3 +37,13 @@ def test_make_serve_logs_in_and_shows_the_dashboard(tmp_path):
         # A page of the application itself.
         with opener.open(f"{base_url}/admin/projects/project/") as response:
             assert response.status == 200
+
+        # A later sign-in asks for the code instead; an applicant has no second step.
+        again, _ = browser()
+        status, url, page, _headers, steps = sign_in(again, base_url, "leader1", DEMO_PASSWORD)
+        assert steps == ["code"] and url == f"{base_url}/admin/" and "工作台" in page
+        applicant, _ = browser()
+        status, url, page, _headers, steps = sign_in(
+            applicant, base_url, "applicant1", DEMO_PASSWORD
+        )
+        assert steps == [] and url == f"{base_url}/admin/" and "工作台" in page

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from projects.models import SummaryReport
 from projects.models.money import Invoice
-from projects.settlement import invoice_add, invoice_check
+from projects.services.invoices import invoice_add, invoice_check
 
 SELLER_ID = "91350100M000100Y43"
 OTHER_SELLER_ID = "91110108551385082Q"
@@ -67,7 +67,7 @@ def accepted(approved, applicant, reviewer, leader, advance):
 
 def add_invoices(project, actor, *totals) -> list[Invoice]:
     return [
-        invoice_add(project, actor=actor, **invoice_data(project, amount=t, total=t))
+        invoice_add(project=project, actor=actor, **invoice_data(project, amount=t, total=t))
         for t in totals
     ]
 
@@ -75,7 +75,9 @@ def add_invoices(project, actor, *totals) -> list[Invoice]:
 def check_all(invoices, finance, *, unqualified=()):
     for invoice in invoices:
         bad = invoice.pk in {i.pk for i in unqualified}
-        invoice_check(invoice, actor=finance, qualified=not bad, reason="抬头不符" if bad else "")
+        invoice_check(
+            invoice=invoice, actor=finance, qualified=not bad, reason="抬头不符" if bad else ""
+        )
 
 
 def settle_decision(project, **overrides) -> dict:

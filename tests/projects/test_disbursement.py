@@ -8,7 +8,11 @@ from django.utils import timezone
 from projects.models import ProjectHistory
 from projects.models.money import Disbursement
 from projects.services import WorkflowError, apply_transition
-from projects.settlement import disbursed_total, disbursement_record, disbursement_reverse
+from projects.services.disbursements import (
+    disbursed_total,
+    disbursement_record,
+    disbursement_reverse,
+)
 from tests.projects import fixtures_money
 from tests.projects.fixtures_money import (
     add_invoices,
@@ -46,7 +50,7 @@ def _payment(**overrides):
 def test_reversal_points_at_the_original_and_a_corrected_payment_follows(settled, finance):
     original = Disbursement.objects.get(project=settled)
     reversal = disbursement_reverse(
-        original,
+        disbursement=original,
         actor=finance,
         voucher_number="PZ-R-1",
         voucher_date=timezone.localdate(),
@@ -54,7 +58,7 @@ def test_reversal_points_at_the_original_and_a_corrected_payment_follows(settled
     )
     assert reversal.amount == -original.amount and reversal.reverses == original
     assert disbursed_total(settled) == Decimal("0.00")
-    corrected = disbursement_record(settled, actor=finance, amount="2500.00", **_payment())
+    corrected = disbursement_record(project=settled, actor=finance, amount="2500.00", **_payment())
     assert corrected.amount == Decimal("2500.00")
     assert disbursed_total(settled) == settled.settlement_amount
     # Nothing was edited: the original row is intact; history records both entries.
@@ -68,7 +72,7 @@ def test_reversal_points_at_the_original_and_a_corrected_payment_follows(settled
 def test_one_reversal_per_original_and_no_reversal_of_a_reversal(settled, finance):
     original = Disbursement.objects.get(project=settled)
     reversal = disbursement_reverse(
-        original,
+        disbursement=original,
         actor=finance,
         voucher_number="PZ-R-1",
         voucher_date=timezone.localdate(),
@@ -76,7 +80,7 @@ def test_one_reversal_per_original_and_no_reversal_of_a_reversal(settled, financ
     )
     with pytest.raises(WorkflowError, match="已经冲销过"):
         disbursement_reverse(
-            original,
+            disbursement=original,
             actor=finance,
             voucher_number="PZ-R-2",
             voucher_date=timezone.localdate(),
@@ -84,7 +88,7 @@ def test_one_reversal_per_original_and_no_reversal_of_a_reversal(settled, financ
         )
     with pytest.raises(WorkflowError, match="不能再冲销"):
         disbursement_reverse(
-            reversal,
+            disbursement=reversal,
             actor=finance,
             voucher_number="PZ-R-3",
             voucher_date=timezone.localdate(),
@@ -97,7 +101,7 @@ def test_reversal_needs_reason_and_a_new_voucher(settled, finance):
     original = Disbursement.objects.get(project=settled)
     with pytest.raises(WorkflowError, match="冲销原因"):
         disbursement_reverse(
-            original,
+            disbursement=original,
             actor=finance,
             voucher_number="PZ-R-1",
             voucher_date=timezone.localdate(),
@@ -105,7 +109,7 @@ def test_reversal_needs_reason_and_a_new_voucher(settled, finance):
         )
     with pytest.raises(WorkflowError, match="不能重复"):
         disbursement_reverse(
-            original,
+            disbursement=original,
             actor=finance,
             voucher_number=original.voucher_number,
             voucher_date=timezone.localdate(),
@@ -116,20 +120,20 @@ def test_reversal_needs_reason_and_a_new_voucher(settled, finance):
 
 def test_payments_never_exceed_the_settlement(settled, finance):
     with pytest.raises(WorkflowError, match="超出可拨付余额"):
-        disbursement_record(settled, actor=finance, amount="0.01", **_payment())
+        disbursement_record(project=settled, actor=finance, amount="0.01", **_payment())
     original = Disbursement.objects.get(project=settled)
     disbursement_reverse(
-        original,
+        disbursement=original,
         actor=finance,
         voucher_number="PZ-R-1",
         voucher_date=timezone.localdate(),
         reason="错误",
     )
     with pytest.raises(WorkflowError, match="超出可拨付余额"):
-        disbursement_record(settled, actor=finance, amount="2500.01", **_payment())
+        disbursement_record(project=settled, actor=finance, amount="2500.01", **_payment())
     for bad in ("-1", "0", "1.001", "abc"):
         with pytest.raises(WorkflowError):
-            disbursement_record(settled, actor=finance, amount=bad, **_payment())
+            disbursement_record(project=settled, actor=finance, amount=bad, **_payment())
     assert disbursed_total(settled) == Decimal("0.00")
 
 
@@ -140,14 +144,14 @@ def test_only_finance_other_than_the_approver_reverses(
     for actor in (leader, applicant, reviewer, auditor):
         with pytest.raises(WorkflowError):
             disbursement_reverse(
-                original,
+                disbursement=original,
                 actor=actor,
                 voucher_number="PZ-R-1",
                 voucher_date=timezone.localdate(),
                 reason="错误",
             )
         with pytest.raises(WorkflowError):
-            disbursement_record(settled, actor=actor, amount="1", **_payment())
+            disbursement_record(project=settled, actor=actor, amount="1", **_payment())
     assert Disbursement.objects.count() == 1
 
 
@@ -171,3 +175,32 @@ def test_database_refuses_a_positive_reversal(settled, finance):
             paid_by=finance,
             reverses=original,
         )
+
+
+def test_reversal_and_corrected_payment_are_verifiable_events_with_before_and_after(
+    settled, finance
+):
+    from projects.models import ProjectHistory
+    from projects.services import events
+
+    original = Disbursement.objects.get(project=settled)
+    disbursement_reverse(
+        disbursement=original,
+        actor=finance,
+        voucher_number="R-EV",
+        voucher_date=timezone.localdate(),
+        reason="账号错误",
+    )
+    reversal = ProjectHistory.objects.filter(project=settled).order_by("-seq").first()
+    assert reversal.transition == "disbursement_reverse"
+    assert reversal.data["before"] == {"disbursed": "2500.00"}
+    assert reversal.data["after"] == {"disbursed": "0.00"}
+    assert events.verify().ok
+    for bad in ("1e3", "+100", "1_000", "١٠٠", "100.001"):
+        with pytest.raises(WorkflowError):
+            disbursement_record(project=settled, actor=finance, amount=bad, **_payment())
+    disbursement_record(project=settled, actor=finance, amount="1,000.00", **_payment())
+    record = ProjectHistory.objects.filter(project=settled).order_by("-seq").first()
+    assert record.transition == "disbursement_record"
+    assert record.data["after"] == {"disbursed": "1000.00"}
+    assert events.verify().ok

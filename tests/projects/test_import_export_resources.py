@@ -373,7 +373,7 @@ def test_historical_import_event_records_the_decided_values(admin_user, org_a, a
 
 # --- issue 10: formula guard after the blanks (hole 12) --------------------------------------
 
-BLANK_FORMULAS = [" =1+1", "\r=1", "\u3000=1+1", "\xa0@SUM(A1)", "\u200b=1", "\x01+1"]
+BLANK_FORMULAS = [" =1+1", "\r=1", "\u3000=1+1", "\xa0@SUM(A1)", "\u200b=1", "\x01+1", "＝1+1"]
 
 
 @pytest.mark.parametrize("text", BLANK_FORMULAS)
@@ -437,12 +437,12 @@ def test_parallel_historical_imports_never_overdraw_the_pool(
 @pytest.mark.parametrize("text", [" =1+1", "\r=1", "\u3000=1+1", "\xa0@SUM(A1)"])
 def test_invoice_import_guard_looks_through_leading_blanks(accepted, applicant, text):
     """The invoice import refuses formula cells: judged after the blanks, never stored."""
-    from projects.invoice_import import invoice_import
     from projects.models.money import Invoice
+    from projects.services.invoice_imports import invoice_import
     from tests.projects.test_invoice_import import row, xlsx
 
     rows = [row(accepted, "20000001", 销售方名称=text)]
-    result = invoice_import(accepted, xlsx(rows), actor=applicant, dry_run=False)
+    result = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=False)
     assert not result.ok and not Invoice.objects.exists()
     assert "公式" in "；".join(result.bad_rows[0].errors)
 

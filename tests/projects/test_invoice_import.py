@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
-from projects.invoice_import import COLUMNS, import_template, invoice_import
 from projects.models.money import Invoice
 from projects.services import WorkflowError
-from projects.settlement import invoice_add
+from projects.services.invoice_imports import COLUMNS, invoice_import, invoice_import_template
+from projects.services.invoices import invoice_add
 from tests.projects import fixtures_money
 from tests.projects.fixtures_money import invoice_data
 
@@ -51,9 +51,9 @@ def xlsx(rows, headers=HEADERS) -> BytesIO:
 
 def test_good_file_is_imported_in_full(accepted, applicant):
     rows = [row(accepted, f"{20000000 + i}") for i in range(30)]
-    preview = invoice_import(accepted, xlsx(rows), actor=applicant, dry_run=True)
+    preview = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=True)
     assert preview.ok and len(preview.rows) == 30 and not Invoice.objects.exists()
-    result = invoice_import(accepted, xlsx(rows), actor=applicant, dry_run=False)
+    result = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=False)
     assert result.ok and result.created == 30
     assert Invoice.objects.filter(project=accepted).count() == 30
     assert Invoice.objects.first().total == Decimal("100.10")
@@ -72,7 +72,7 @@ def test_bad_rows_are_reported_by_row_number_and_nothing_is_imported(accepted, a
         row(accepted, "20000009", 预算明细=7),  # row 10
         row(accepted, "20000010", 开票日期="明天"),  # row 11
     ]
-    result = invoice_import(accepted, xlsx(rows), actor=applicant, dry_run=False)
+    result = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=False)
     assert not result.ok and result.created == 0
     assert not Invoice.objects.exists()
     by_row = {r.row_number: "；".join(r.errors) for r in result.bad_rows}
@@ -90,9 +90,9 @@ def test_bad_rows_are_reported_by_row_number_and_nothing_is_imported(accepted, a
 
 
 def test_already_claimed_invoice_in_the_file_blocks_the_import(accepted, applicant):
-    claimed = invoice_add(accepted, actor=applicant, **invoice_data(accepted))
+    claimed = invoice_add(project=accepted, actor=applicant, **invoice_data(accepted))
     rows = [row(accepted, "20000001"), row(accepted, " " + claimed.number.replace("1", "１"))]
-    result = invoice_import(accepted, xlsx(rows), actor=applicant, dry_run=False)
+    result = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=False)
     assert [r.row_number for r in result.bad_rows] == [3]
     assert "只能报销一次" in result.bad_rows[0].errors[0]
     assert Invoice.objects.count() == 1
@@ -104,7 +104,7 @@ def test_unreadable_or_wrong_files(accepted, applicant):
         (xlsx([], headers=["发票号码", "金额"]), "缺少列"),
         (xlsx([]), "没有发票数据"),
     ):
-        result = invoice_import(accepted, source, actor=applicant, dry_run=False)
+        result = invoice_import(project=accepted, source=source, actor=applicant, dry_run=False)
         assert not result.ok and message in result.messages()[0]
     assert not Invoice.objects.exists()
 
@@ -113,17 +113,17 @@ def test_import_respects_role_and_state(accepted, applicant, outsider, finance, 
     rows = [row(accepted, "20000001")]
     for actor in (outsider, finance):
         with pytest.raises(WorkflowError):
-            invoice_import(accepted, xlsx(rows), actor=actor, dry_run=True)
+            invoice_import(project=accepted, source=xlsx(rows), actor=actor, dry_run=True)
 
 
 def test_rows_as_dicts_for_the_benchmark(accepted, applicant):
     rows = [dict(zip(HEADERS, row(accepted, f"{30000000 + i}"), strict=True)) for i in range(5)]
-    result = invoice_import(accepted, rows, actor=applicant, dry_run=False)
+    result = invoice_import(project=accepted, source=rows, actor=applicant, dry_run=False)
     assert result.created == 5
 
 
 def test_template_lists_headers_and_budget_lines_and_reimports(accepted, applicant):
-    workbook = import_template(accepted)
+    workbook = invoice_import_template(project=accepted)
     buffer = BytesIO()
     workbook.save(buffer)
     buffer.seek(0)
@@ -131,5 +131,141 @@ def test_template_lists_headers_and_budget_lines_and_reimports(accepted, applica
     assert [c.value for c in loaded["发票清单"][1]] == HEADERS
     assert loaded["预算明细"]["C2"].value == accepted.budget_lines.get().description
     buffer.seek(0)
-    result = invoice_import(accepted, buffer, actor=applicant, dry_run=True)
+    result = invoice_import(project=accepted, source=buffer, actor=applicant, dry_run=True)
     assert result.ok, result.messages()  # the example row itself is valid
+
+
+# --- issue 10: one money parser, formulas after normalising, cross-kind and script digits -
+
+
+def test_thousands_separators_are_accepted_and_three_decimals_refused(accepted, applicant):
+    good = row(accepted, "21000001", 金额="1,000.00", 价税合计="1,000.00")
+    result = invoice_import(project=accepted, source=xlsx([good]), actor=applicant, dry_run=True)
+    assert result.ok, result.messages()
+    bad = [
+        row(accepted, "21000002", 金额=12.345, 价税合计=12.345),  # a float cell, never rounded
+        row(accepted, "21000003", 金额="1e3", 价税合计="1e3"),
+        row(accepted, "21000004", 金额="+100", 价税合计="+100"),
+        row(accepted, "21000005", 金额="1_000", 价税合计="1_000"),
+        row(accepted, "21000006", 金额="١٠٠", 价税合计="١٠٠"),
+    ]
+    result = invoice_import(project=accepted, source=xlsx(bad), actor=applicant, dry_run=False)
+    assert len(result.bad_rows) == 5, result.messages()
+    assert "最多保留两位小数" in result.messages()[0]
+    assert not Invoice.objects.exists()
+
+
+@pytest.mark.parametrize("cell", [" =1+1", "\r=1", "\u3000=1+1", "\xa0@SUM(A1)", "\t+1"])
+def test_formula_guard_runs_after_whitespace_is_stripped(accepted, applicant, cell):
+    result = invoice_import(
+        project=accepted,
+        source=xlsx([row(accepted, "21100001", 销售方名称=cell)]),
+        actor=applicant,
+        dry_run=False,
+    )
+    assert not result.ok and "公式" in result.messages()[0]
+    assert not Invoice.objects.exists()
+
+
+def test_same_invoice_under_two_kinds_in_one_file_is_one_invoice(accepted, applicant):
+    rows = [
+        row(accepted, "12345678", 发票代码="310023113011"),
+        row(accepted, "31002311301112345678", 发票代码="", 票据种类="数电发票"),
+        row(accepted, "١٢٣٤٥٦٧٨"),  # Arabic-Indic digits: not a number at all
+    ]
+    result = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=False)
+    messages = result.messages()
+    assert "第3行" in messages[0] and "与第2行是同一张发票" in messages[0]
+    assert "第4行" in messages[1] and "应为8位数字" in messages[1]
+    assert not Invoice.objects.exists()
+
+
+@pytest.fixture(scope="module")
+def bomb_path(tmp_path_factory):
+    """A 1 MB xlsx whose shared strings inflate to 1 GiB."""
+    import zipfile
+
+    plain = xlsx([]).getvalue()
+    path = tmp_path_factory.mktemp("bomb") / "bomb.xlsx"
+    with zipfile.ZipFile(BytesIO(plain)) as source, zipfile.ZipFile(path, "w", 8) as bomb:
+        for info in source.infolist():
+            if info.filename != "xl/sharedStrings.xml":
+                bomb.writestr(info.filename, source.read(info.filename))
+        with bomb.open("xl/sharedStrings.xml", "w", force_zip64=True) as part:
+            part.write(b'<?xml version="1.0"?><sst count="1" uniqueCount="1"><si><t>')
+            chunk = b"A" * (1 << 20)
+            for _ in range(1024):
+                part.write(chunk)
+            part.write(b"</t></si></sst>")
+    assert path.stat().st_size < 2 * 1024 * 1024
+    return path
+
+
+def test_xlsx_bomb_is_refused_before_parsing_without_memory_growth(accepted, applicant, bomb_path):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with open(bomb_path, "rb") as handle:
+            result = invoice_import(project=accepted, source=handle, actor=applicant, dry_run=True)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert not result.ok
+    assert "解压后超过" in result.messages()[0]
+    assert peak < 16 * 1024 * 1024  # the 1 GiB part was never inflated into memory
+
+
+def test_bounds_check_limits_the_size_and_the_ratio():
+    import zipfile
+
+    from django.core.exceptions import ValidationError
+
+    from projects.uploads import check_ooxml_bounds
+
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.xml", b"<a>" + b"x" * 3000 + b"</a>")
+    buffer.seek(0)
+    check_ooxml_bounds(buffer)  # small and ordinary: accepted, position restored
+    assert buffer.tell() == 0
+    # Lower limits: the declared size, then the ratio, each refused in Chinese.
+    with pytest.raises(ValidationError, match="解压后超过"):
+        check_ooxml_bounds(buffer, max_uncompressed=1000)
+    big = BytesIO()
+    with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("b.xml", b"y" * (4 * 1024 * 1024))
+    with pytest.raises(ValidationError, match="压缩比异常"):
+        check_ooxml_bounds(big)
+    with pytest.raises(ValidationError, match="无法读取"):
+        check_ooxml_bounds(BytesIO(b"PK\x03\x04 not really"))
+
+
+def test_an_import_is_one_verifiable_event_with_before_and_after(accepted, applicant):
+    from projects.models import ProjectHistory
+    from projects.services import events
+
+    rows = [row(accepted, f"{22000000 + i}") for i in range(3)]
+    invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=False)
+    event = ProjectHistory.objects.filter(project=accepted).order_by("-seq").first()
+    assert event.transition == "invoice_import" and event.data["count"] == 3
+    assert event.data["before"] == {"invoices": 0, "invoiced": "0.00"}
+    assert event.data["after"] == {"invoices": 3, "invoiced": "300.30"}
+    assert events.verify().ok
+
+
+def test_the_migration_computes_the_same_identity_as_the_service():
+    import importlib
+
+    from projects.services.invoices import invoice_identity
+
+    migration = importlib.import_module("projects.migrations.0009_invoice_identity_across_kinds")
+    for code, number in (
+        ("3100231130", "12345678"),
+        ("310023113011", "１２３４５６７８"),
+        ("", "31002311301112345678"),
+        ("", "AB12"),
+        ("ab", "x 1"),
+        ("123", "4567"),
+    ):
+        assert migration.identity(code, number) == invoice_identity(code, number)

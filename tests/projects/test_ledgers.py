@@ -5,10 +5,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from projects.ledgers import pool_ledger, sub_ledger
 from projects.models.money import Disbursement
+from projects.selectors.ledgers import pool_ledger, sub_ledger
 from projects.services import apply_transition
-from projects.settlement import disbursement_reverse
+from projects.services.disbursements import disbursement_reverse
 from tests.factories import BudgetLineFactory, ProjectFactory
 from tests.projects import fixtures_money
 from tests.projects.conftest import CHECKLIST_YES
@@ -48,7 +48,7 @@ def books(
     )
     settled = apply_transition(project, "settle", actor=finance, **settle_decision(project))
     disbursement_reverse(
-        Disbursement.objects.get(project=settled),
+        disbursement=Disbursement.objects.get(project=settled),
         actor=finance,
         voucher_number="R-1",
         voucher_date=timezone.localdate(),

@@ -10,11 +10,15 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from projects.invoice_import import invoice_import
 from projects.models import Project, State
 from projects.models.money import Disbursement, Invoice
 from projects.services import WorkflowError, apply_transition
-from projects.settlement import disbursed_total, disbursement_record, disbursement_reverse
+from projects.services.disbursements import (
+    disbursed_total,
+    disbursement_record,
+    disbursement_reverse,
+)
+from projects.services.invoice_imports import invoice_import
 from tests.projects import fixtures_money
 from tests.projects.fixtures_money import (
     add_invoices,
@@ -82,7 +86,7 @@ def test_many_finance_settles_at_once_pay_once(in_payment, finance):
 def test_many_corrected_payments_at_once_stay_within_the_settlement(in_payment, finance):
     settled = apply_transition(in_payment, "settle", actor=finance, **settle_decision(in_payment))
     disbursement_reverse(
-        Disbursement.objects.get(project=settled),
+        disbursement=Disbursement.objects.get(project=settled),
         actor=finance,
         voucher_number="R-0",
         voucher_date=timezone.localdate(),
@@ -91,7 +95,7 @@ def test_many_corrected_payments_at_once_stay_within_the_settlement(in_payment, 
 
     def pay(i):
         return disbursement_record(
-            settled,
+            project=settled,
             actor=finance,
             amount="1000.00",
             voucher_number=f"C-{i}",
@@ -116,14 +120,14 @@ def test_reversal_racing_corrected_payments(in_payment, finance):
     def act(i):
         if i % 2 == 0:
             return disbursement_reverse(
-                original,
+                disbursement=original,
                 actor=finance,
                 voucher_number=f"R-{i}",
                 voucher_date=timezone.localdate(),
                 reason="更正",
             )
         return disbursement_record(
-            settled,
+            project=settled,
             actor=finance,
             amount="2500.00",
             voucher_number=f"C-{i}",
@@ -155,7 +159,7 @@ def test_settle_racing_reversals(in_payment, finance):
             row = Disbursement.objects.filter(project=in_payment, amount__gt=0).first()
             if row is not None:
                 return disbursement_reverse(
-                    row,
+                    disbursement=row,
                     actor=finance,
                     voucher_number=f"R-{i}",
                     voucher_date=timezone.localdate(),
@@ -183,7 +187,9 @@ def test_two_imports_of_the_same_invoice_cannot_both_win(accepted, applicant, re
 
     def run(i):
         actor = applicant if i % 2 == 0 else reviewer
-        return invoice_import(accepted, [dict(r) for r in rows], actor=actor, dry_run=False)
+        return invoice_import(
+            project=accepted, source=[dict(r) for r in rows], actor=actor, dry_run=False
+        )
 
     results = race(run)
     winners = [r for r in results if not isinstance(r, Exception) and r.created]
@@ -194,14 +200,118 @@ def test_two_imports_of_the_same_invoice_cannot_both_win(accepted, applicant, re
 
 
 def test_many_claims_of_one_invoice_at_once(accepted, applicant, reviewer):
-    from projects.settlement import invoice_add
+    from projects.services.invoices import invoice_add
 
     data = invoice_data(accepted)
 
     def claim(i):
-        return invoice_add(accepted, actor=applicant if i % 2 else reviewer, **data)
+        return invoice_add(project=accepted, actor=applicant if i % 2 else reviewer, **data)
 
     results = race(claim)
     assert sum(isinstance(r, Invoice) for r in results) == 1
     assert all(isinstance(r, Invoice | WorkflowError) for r in results), results
     assert Invoice.objects.count() == 1
+
+
+# --- issue 10: finance's check and 改判 under real concurrency -----------------------------
+
+
+@pytest.fixture
+def finance_b(work_committee):
+    from accounts.roles import Role
+    from tests.factories import UserFactory
+
+    return UserFactory(username="erin2", organization=work_committee, roles=[Role.FINANCE])
+
+
+def test_two_finance_users_checking_the_same_invoice_decide_once(
+    accepted, applicant, finance, finance_b
+):
+    from projects.models import ProjectHistory
+    from projects.services import events
+    from projects.services.invoices import invoice_check
+
+    (invoice,) = add_invoices(accepted, applicant, Decimal("1000.00"))
+
+    def check(i):
+        actor = finance if i % 2 else finance_b
+        return invoice_check(
+            invoice=invoice, actor=actor, qualified=i % 2 == 0, reason="" if i % 2 == 0 else "不符"
+        )
+
+    results = race(check)
+    assert sum(isinstance(r, Invoice) for r in results) == 1, results
+    assert all(isinstance(r, Invoice | WorkflowError) for r in results), results
+    assert all("改判" in str(r) for r in results if isinstance(r, WorkflowError))
+    assert ProjectHistory.objects.filter(transition="invoice_check").count() == 1
+    assert events.verify().ok
+
+
+def test_check_racing_rechecks_keeps_one_history_per_decision(accepted, applicant, finance):
+    from projects.models import ProjectHistory
+    from projects.services import events
+    from projects.services.invoices import invoice_check, invoice_recheck
+
+    (invoice,) = add_invoices(accepted, applicant, Decimal("1000.00"))
+
+    def act(i):
+        if i == 0:
+            return invoice_check(invoice=invoice, actor=finance, qualified=True)
+        for _attempt in range(2000):
+            try:
+                return invoice_recheck(
+                    invoice=invoice, actor=finance, qualified=i % 2 == 0, reason=f"复核{i}"
+                )
+            except WorkflowError as exc:
+                if "尚未审核" not in str(exc):
+                    return exc
+                time.sleep(0.005)
+        return None
+
+    results = race(act)
+    assert isinstance(results[0], Invoice), results
+    assert all(isinstance(r, Invoice | WorkflowError) for r in results), results
+    rechecks = ProjectHistory.objects.filter(transition="invoice_recheck").order_by("global_seq")
+    # Each 改判 that succeeded changed the conclusion, and the chain of before → after links up.
+    statuses = ["qualified"] + [event.data["after"]["check_status"] for event in rechecks]
+    assert all(a != b for a, b in zip(statuses, statuses[1:], strict=False))
+    for event, before in zip(rechecks, statuses, strict=False):
+        assert event.data["before"]["check_status"] == before
+    invoice.refresh_from_db()
+    assert invoice.check_status == statuses[-1]
+    assert events.verify().ok
+
+
+def test_settle_racing_a_recheck_pays_what_was_decided_before_or_after(
+    in_payment, finance, finance_b
+):
+    """A 改判 to 不合格 arriving with the settle either lands before it (the settlement drops)
+    or is refused after it (the project is settled): never a payment of a rejected invoice."""
+    from projects.services import events
+    from projects.services.invoices import invoice_recheck
+
+    invoice = Invoice.objects.filter(project=in_payment).order_by("total").first()  # ¥1,000
+
+    def act(i):
+        if i == 0:
+            return apply_transition(
+                in_payment, "settle", actor=finance, **settle_decision(in_payment)
+            )
+        return invoice_recheck(invoice=invoice, actor=finance_b, qualified=False, reason="复核不符")
+
+    results = race(act, count=2)
+    assert all(isinstance(r, Project | Invoice | WorkflowError) for r in results), results
+    project = Project.objects.get(pk=in_payment.pk)
+    invoice.refresh_from_db()
+    assert project.state == State.SETTLED, results
+    qualified = sum(
+        i.total for i in Invoice.objects.filter(project=project, check_status="qualified")
+    )
+    if isinstance(results[1], Invoice):  # the 改判 came first
+        assert project.settlement_amount == Decimal("1500.00") == qualified
+    else:
+        assert invoice.check_status == "qualified"
+        assert project.settlement_amount == Decimal("2500.00") == qualified
+    assert disbursed_total(project) == project.settlement_amount
+    assert_invariant(project)
+    assert events.verify().ok

@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
-from projects.invoice_import import COLUMNS
 from projects.models import Project
 from projects.models.money import Disbursement, Invoice
 from projects.services import apply_transition
+from projects.services.invoice_imports import COLUMNS
 from tests.projects import fixtures_money
 from tests.projects.fixtures_money import (
     add_invoices,
@@ -290,3 +290,65 @@ def test_corrected_payment_page_after_a_reversal(client, settled, finance, leade
     assert sum(d.amount for d in Disbursement.objects.filter(project=settled)) == Decimal("1345.67")
     client.force_login(leader)  # sees the project but is not finance: refused
     assert client.get(address).status_code == 403
+
+
+# --- issue 10: the invoice form's money, and 改判 as an explicit step ----------------------
+
+
+def test_invoice_admin_form_reads_money_like_the_import(client, accepted, applicant):
+    client.force_login(applicant)
+    add = reverse("admin:projects_invoice_add")
+    post = _admin_invoice_post(accepted, amount="1,000.00", tax="0.00", total="1,000.00")
+    assert client.post(add, post).status_code == 302
+    assert Invoice.objects.get().total == Decimal("1000.00")
+    for bad in ("1e3", "+100", "1_000", "١٠٠٠", "12.345"):
+        page = client.post(add, _admin_invoice_post(accepted, amount=bad, total=bad))
+        assert page.status_code == 200 and "金额" in page.content.decode()
+    assert Invoice.objects.count() == 1
+
+
+def test_decided_check_changes_only_through_the_recheck_page(client, accepted, applicant, finance):
+    from projects.models import ProjectHistory
+    from projects.services import events
+
+    (invoice,) = add_invoices(accepted, applicant, Decimal("100.00"))
+    client.force_login(finance)
+    changelist = reverse("admin:projects_invoice_changelist")
+    client.post(changelist, {"action": "mark_qualified", "_selected_action": [invoice.pk]})
+    invoice.refresh_from_db()
+    assert invoice.check_status == "qualified"
+    # The action again, the other way: refused with a pointer to 改判.
+    page = client.post(
+        changelist,
+        {"action": "mark_unqualified", "_selected_action": [invoice.pk], "reason": "抬头不符"},
+        follow=True,
+    )
+    assert "改判" in page.content.decode()
+    invoice.refresh_from_db()
+    assert invoice.check_status == "qualified"
+    # The change form shows the check read-only and offers the 改判 button.
+    change = reverse("admin:projects_invoice_change", args=[invoice.pk])
+    recheck = reverse("admin:projects_invoice_recheck", args=[invoice.pk])
+    page = client.get(change).content.decode()
+    assert recheck in page and 'name="check_status"' not in page
+    client.post(change, {"check_status": "unqualified", "check_reason": "x"})
+    invoice.refresh_from_db()
+    assert invoice.check_status == "qualified"
+    # 改判 without a reason: the form says so; with one: done, as its own event.
+    page = client.post(recheck, {"conclusion": "unqualified", "reason": ""})
+    assert page.status_code == 200 and "这个字段是必填项" in page.content.decode()
+    assert (
+        client.post(recheck, {"conclusion": "unqualified", "reason": "复核不符"}).status_code == 302
+    )
+    invoice.refresh_from_db()
+    assert (invoice.check_status, invoice.check_reason) == ("unqualified", "复核不符")
+    event = ProjectHistory.objects.filter(project=accepted).order_by("-seq").first()
+    assert (
+        event.transition == "invoice_recheck"
+        and event.data["before"]["check_status"] == "qualified"
+    )
+    assert events.verify().ok
+    # Who may not check may not open the page either.
+    client.force_login(applicant)
+    assert client.get(recheck).status_code == 403
+    assert recheck not in client.get(change).content.decode()

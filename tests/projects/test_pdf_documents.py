@@ -19,7 +19,8 @@ from projects.documents.verification import token_for, verify
 from projects.models import Document, IssuedDocument
 from projects.models.money import Disbursement
 from projects.services import apply_transition
-from projects.settlement import disbursement_reverse, invoice_add
+from projects.services.disbursements import disbursement_reverse
+from projects.services.invoices import invoice_add
 from tests.projects import fixtures_money
 from tests.projects.fixtures_money import (
     check_all,
@@ -61,7 +62,9 @@ def settled(media, accepted, applicant, reviewer, leader, finance, advance):
     """Settled at ¥1,345.67: a ¥1,000.00 invoice unqualified, a ¥1,345.67 one with its scan."""
     scan = _scan(accepted, applicant)
     invoices = [
-        invoice_add(accepted, actor=applicant, **invoice_data(accepted, amount=t, total=t, **extra))
+        invoice_add(
+            project=accepted, actor=applicant, **invoice_data(accepted, amount=t, total=t, **extra)
+        )
         for t, extra in ((Decimal("1000.00"), {}), (Decimal("1345.67"), {"scan": scan}))
     ]
     check_all(invoices, finance, unqualified=invoices[:1])
@@ -220,7 +223,7 @@ def test_settlement_qr_is_genuine_then_superseded_after_a_reversal(client, settl
     client.logout()
 
     disbursement_reverse(
-        Disbursement.objects.get(project=settled),
+        disbursement=Disbursement.objects.get(project=settled),
         actor=finance,
         voucher_number="PZ-R-1",
         voucher_date=timezone.localdate(),

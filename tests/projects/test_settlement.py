@@ -10,7 +10,8 @@ from projects.forms import form_for
 from projects.models import ProjectHistory, State
 from projects.models.money import Disbursement
 from projects.services import WorkflowError, apply_transition
-from projects.settlement import disbursed_total, final_accounts, final_accounts_save
+from projects.services.disbursements import disbursed_total
+from projects.services.final_accounts import final_accounts_get, final_accounts_save
 from tests.factories import UserFactory
 from tests.projects import fixtures_money
 from tests.projects.fixtures_money import (
@@ -63,8 +64,8 @@ def test_final_accounts_per_line_with_totals(accepted, applicant, reviewer, fina
     invoices = add_invoices(accepted, applicant, Decimal("1000.00"), Decimal("500.00"))
     check_all(invoices[:1], finance)
     line = accepted.budget_lines.get()
-    final_accounts_save(accepted, actor=reviewer, actual_amounts={line.pk: "1500.00"})
-    accounts = final_accounts(accepted)
+    final_accounts_save(project=accepted, actor=reviewer, actual_amounts={line.pk: "1500.00"})
+    accounts = final_accounts_get(project=accepted)
     (row,) = accounts.rows
     assert (row.budgeted, row.actual, row.invoiced, row.qualified, row.pending) == (
         Decimal("3000.00"),
@@ -271,3 +272,74 @@ def test_approve_payment_form(accepted, applicant, reviewer, leader, advance):
     assert good.is_valid(), good.errors
     project = apply_transition(project, "approve_payment", actor=leader, **good.decision())
     assert project.state == State.PAYMENT
+
+
+# --- issue 10: every money form field reads through the one parser -----------------------
+
+NOT_MONEY = ["1e3", "+100", "1_000", "١٠٠٠", "12.345", "1,00"]
+
+
+@pytest.mark.parametrize("bad", NOT_MONEY)
+def test_money_forms_refuse_what_the_parser_refuses(accepted, applicant, reviewer, bad):
+    from projects.forms_money import RecordForm
+
+    add_invoices(accepted, applicant, Decimal("1000.00"))
+    line = accepted.budget_lines.get()
+    final = form_for("request_settlement")(
+        {"expected_state": "accepted", "opinion": "", f"actual_{line.pk}": bad}, project=accepted
+    )
+    assert not final.is_valid() and f"actual_{line.pk}" in final.errors
+    approve = form_for("approve_payment")(
+        {"expected_state": "payment", "opinion": "同意", "payable_limit": bad}, project=accepted
+    )
+    assert not approve.is_valid() and "payable_limit" in approve.errors
+    record = RecordForm({"amount": bad})
+    assert not record.is_valid() and "amount" in record.errors
+
+
+def test_money_forms_accept_thousands_separators_exactly(accepted, applicant):
+    from projects.forms_money import RecordForm
+
+    approve = form_for("approve_payment")(
+        {"expected_state": "payment", "opinion": "同意", "payable_limit": "1,000.50"},
+        project=accepted,
+    )
+    assert approve.is_valid(), approve.errors
+    assert approve.cleaned_data["payable_limit"] == Decimal("1000.50")
+    record = RecordForm({"amount": "¥2,500.00"})
+    record.is_valid()
+    assert record.cleaned_data["amount"] == Decimal("2500.00")
+
+
+def test_final_accounts_save_refuses_rounding_and_leaves_a_verifiable_event(
+    accepted, applicant, reviewer
+):
+    from projects.models import ProjectHistory
+    from projects.services import events
+
+    add_invoices(accepted, applicant, Decimal("1000.00"))
+    line = accepted.budget_lines.get()
+    with pytest.raises(WorkflowError, match="最多保留两位小数"):
+        final_accounts_save(project=accepted, actor=reviewer, actual_amounts={line.pk: "999.999"})
+    with pytest.raises(WorkflowError, match="最多保留两位小数"):
+        # A Decimal with three places is not rounded by the service either.
+        final_accounts_save(
+            project=accepted, actor=reviewer, actual_amounts={line.pk: Decimal("999.995")}
+        )
+    line.refresh_from_db()
+    assert line.actual_amount is None
+    final_accounts_save(project=accepted, actor=reviewer, actual_amounts={line.pk: "1,000.00"})
+    event = ProjectHistory.objects.filter(project=accepted).order_by("-seq").first()
+    assert event.transition == "final_accounts_save"
+    assert event.data["before"] == {str(line.pk): None}
+    assert event.data["after"] == {str(line.pk): "1000.00"}
+    assert events.verify().ok
+
+
+def test_payment_forms_share_the_one_field_list():
+    from projects.forms_money import PaymentForm, RecordForm, SettleForm
+    from projects.services.disbursements import PAYMENT_FIELDS
+
+    assert tuple(PaymentForm.base_fields) == PAYMENT_FIELDS
+    assert set(PAYMENT_FIELDS) <= set(SettleForm.base_fields)
+    assert list(RecordForm().fields) == ["amount", "purpose", *PAYMENT_FIELDS]

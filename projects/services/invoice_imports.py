@@ -2,6 +2,8 @@
 export (发票代码, 发票号码, 开票日期, 销售方名称, 销售方纳税人识别号, 购买方名称, 金额, 税额,
 价税合计), plus 票据种类 and 预算明细.
 
+The import service of the invoices (services/invoices.py holds the rules it applies).
+
 All or nothing: every row is parsed and validated in memory, each bad row is reported with
 its row number and reason, and nothing is stored if any row is bad. Stored duplicates are
 found with one query on the normalised identities; the database's unique constraint decides
@@ -15,21 +17,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from io import BytesIO
 
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.db.models import Count, Sum
 from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from projects import permissions as perm
 from projects.exchange.writer import add_sheet, looks_like_formula
 from projects.models import BudgetLine, Project
 from projects.models.money import Invoice
-from projects.services import WorkflowError, events
-from projects.settlement import (
-    _lock,
-    duplicate_messages,
-    invoice_validate,
-    normalise_text,
-)
+from projects.money import normalise_text, to_money
+from projects.services import events
+from projects.services.errors import WorkflowError
+from projects.services.invoices import invoice_duplicates, invoice_validate
+from projects.services.locking import locked_project
+from projects.uploads import check_ooxml_bounds
 
 # Chinese header -> field; the first nine are the platform's export columns.
 COLUMNS = {
@@ -83,12 +85,19 @@ class ImportResult:
 
 
 def read_rows(source) -> tuple[list[ImportRow], list[str]]:
-    """Rows of an xlsx file (path, bytes or file object); row numbers as Excel shows them."""
+    """Rows of an xlsx file (path, bytes or file object); row numbers as Excel shows them.
+
+    The zip's sizes and compression ratio are bounded before openpyxl parses anything, so a
+    small file holding a huge shared string is refused without inflating it into memory."""
+    if isinstance(source, bytes):
+        source = BytesIO(source)
     try:
-        if isinstance(source, bytes):
-            source = BytesIO(source)
+        check_ooxml_bounds(source)
+    except ValidationError as exc:
+        return [], exc.messages
+    try:
         workbook = load_workbook(source, read_only=True, data_only=False)
-    except (InvalidFileException, Exception):  # BadZipFile, KeyError …: any unreadable upload
+    except Exception:  # noqa: BLE001 - BadZipFile, KeyError …: any unreadable upload
         return [], ["无法读取文件:请上传 Excel(.xlsx)格式的发票清单。"]
     sheet = workbook.worksheets[0]
     rows_iter = sheet.iter_rows(values_only=True)
@@ -156,6 +165,7 @@ def _line_resolver(lines: list[BudgetLine]):
 
 
 def _formula_cells(data: dict) -> bool:
+    # Judged after the leading blanks: ' =1+1', '\r=1', '\u3000=1+1', '\xa0@SUM(A1)' too.
     return any(looks_like_formula(v) for v in data.values())
 
 
@@ -177,7 +187,7 @@ def validate_rows(project: Project, rows: list[ImportRow], *, actor) -> None:
             row.errors.append(f"预算明细“{data.get('budget_line')}”在本项目中找不到或不唯一。")
             continue
         data["budget_line"] = line
-        clean = invoice_validate(data, project=project, budget_lines=budget_lines)
+        clean = invoice_validate(data, budget_lines=budget_lines)
         row.errors.extend(clean.errors)
         row.values = clean.values
         if not clean.errors:
@@ -191,20 +201,31 @@ def _mark_stored_duplicates(rows: list[ImportRow], *, actor) -> None:
     candidates = [row for row in rows if row.values and not row.errors]
     for start in range(0, len(candidates), BATCH * 5):
         chunk = candidates[start : start + BATCH * 5]
-        found = duplicate_messages({row.values["identity"] for row in chunk}, actor=actor)
+        found = invoice_duplicates(
+            identities={row.values["identity"] for row in chunk}, actor=actor
+        )
         for row in chunk:
             if row.values["identity"] in found:
                 row.errors.append(found[row.values["identity"]])
 
 
+def _claimed(project: Project) -> dict:
+    figures = Invoice.objects.filter(project=project).aggregate(
+        count=Count("pk"), total=Sum("total")
+    )
+    # SQLite sums decimals with binary floats: quantise the (exact-cent) total for the record.
+    return {"invoices": figures["count"], "invoiced": str(to_money(figures["total"]))}
+
+
 # --- the service --------------------------------------------------------------------------
 
 
-def invoice_import(project: Project, rows_or_file, *, actor, dry_run: bool) -> ImportResult:
-    """Validate every row; unless dry_run (and only if every row is good) store them all."""
+def invoice_import(*, project: Project, source, actor, dry_run: bool) -> ImportResult:
+    """Validate every row of `source` (an xlsx file, or a list of row dicts); unless
+    dry_run, and only if every row is good, store them all with one signed event."""
     if not perm.may_enter_invoices(project, actor):
         raise WorkflowError(f"项目当前状态为“{project.get_state_display()}”或您无权导入发票。")
-    rows, file_errors = _rows_from(rows_or_file)
+    rows, file_errors = _rows_from(source)
     result = ImportResult(rows=rows, file_errors=file_errors, dry_run=dry_run)
     if file_errors:
         return result
@@ -212,12 +233,12 @@ def invoice_import(project: Project, rows_or_file, *, actor, dry_run: bool) -> I
     if dry_run or not result.ok:
         return result
     try:
-        with transaction.atomic():
-            locked = _lock(project)
+        with locked_project(project) as locked:
             if not perm.may_enter_invoices(locked, actor):
                 raise WorkflowError(
                     f"项目当前状态已变为“{locked.get_state_display()}”,不能导入发票。"
                 )
+            before = _claimed(locked)
             Invoice.objects.bulk_create(
                 [Invoice(project=locked, created_by=actor, **row.values) for row in rows],
                 batch_size=BATCH,
@@ -231,6 +252,8 @@ def invoice_import(project: Project, rows_or_file, *, actor, dry_run: bool) -> I
                     "count": len(rows),
                     "total": str(sum((row.values["total"] for row in rows), start=Decimal(0))),
                     "identities": [row.values["identity"] for row in rows][:1000],
+                    "before": before,
+                    "after": _claimed(locked),
                 },
             )
     except IntegrityError:
@@ -248,7 +271,7 @@ def invoice_import(project: Project, rows_or_file, *, actor, dry_run: bool) -> I
 # --- the template -------------------------------------------------------------------------
 
 
-def import_template(project: Project) -> Workbook:
+def invoice_import_template(*, project: Project) -> Workbook:
     """The header row, one example, and a sheet listing the project's budget lines."""
     workbook = Workbook()
     today = datetime.date.today()
