@@ -226,9 +226,10 @@ def generate(
         writer.write(
             User,
             ["id", "password", "is_superuser", "username", "first_name", "last_name", "email"]
-            + ["is_staff", "is_active", "date_joined", "organization_id", "title", "phone"],
+            + ["is_staff", "is_active", "date_joined", "organization_id", "title", "phone"]
+            + ["demo_account"],
             (
-                (uid, "!", False, name, "", "基准", "", True, True, now, org, title, "")
+                (uid, "!", False, name, "", "基准", "", True, True, now, org, title, "", False)
                 for uid, name, org, title in users
             ),
         )
