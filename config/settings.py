@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "projects",
     # After accounts: its admin module extends the user admin with the second factor.
@@ -238,6 +240,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+# Background jobs (issue 13): django-tasks with its database backend. Tasks are rows in the
+# application's database, taken by `manage.py run_worker` processes (SELECT … FOR UPDATE
+# SKIP LOCKED on PostgreSQL, so several workers share the queue); no extra server.
+TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
 
 # Regulation 三(二)2: the project department completes the first review within one week.
 ORG_REVIEW_DAYS = env.int("ORG_REVIEW_DAYS", default=7)

@@ -556,7 +556,7 @@ class Project(FSMModelMixin, models.Model):
         field=state,
         source=State.SETTLEMENT_REVIEW,
         target=State.PAYMENT,
-        permission=perm.is_leadership,
+        permission=perm.is_independent_payment_approver,
         custom={"label": "批准拨付", "review": ReviewKind.SETTLEMENT, "decision": Decision.APPROVE},
     )
     def approve_payment(self, *, actor, opinion: str, payable_limit: Decimal, **decision) -> None:
