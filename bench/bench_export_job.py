@@ -40,8 +40,8 @@ def main():
     from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult
 
-    from projects import importexport as ie
     from projects import tasks
+    from projects.exchange import export as ie
     from projects.models import BackgroundJob, Invoice
     from projects.services.jobs import job_start
 

@@ -1,4 +1,8 @@
-"""The index page's panels: each role's to-do list and, for leadership, the year's pool."""
+"""The index page's panels: each role's to-do list and, for leadership, the year's pool.
+
+The panels themselves are read-side queries: projects.selectors.dashboard lists its panels
+explicitly (PANELS first, LAST_PANELS at the end); areas that still register theirs with
+`@panel` come in between, in import order."""
 
 from dataclasses import dataclass, field
 
@@ -20,7 +24,7 @@ class Dashboard:
     panels: list[Panel] = field(default_factory=list)
 
 
-# Panel builders contributed by each area: callable(user) -> Panel | None, in order.
+# Panel builders still registered by other areas: callable(user) -> Panel | None, in order.
 PANEL_BUILDERS: list = []
 
 
@@ -36,7 +40,9 @@ def build_dashboard(user) -> Dashboard:
         organization=str(user.organization) if user.organization_id else "—",
         roles=role_labels(user) or (["系统管理员"] if user.is_superuser else []),
     )
-    for build in PANEL_BUILDERS:
+    from projects.selectors import dashboard as panels  # it imports Panel from here
+
+    for build in [*panels.PANELS, *PANEL_BUILDERS, *panels.LAST_PANELS]:
         built = build(user)
         if built is not None:
             dashboard.panels.append(built)

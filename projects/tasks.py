@@ -152,7 +152,8 @@ def run_export(job: BackgroundJob) -> None:
     """One xlsx export as a job: the rows stream from the database in chunks into XlsxWriter
     in constant-memory mode (a temporary file), which is then saved through the storage API.
     The columns are the export resource's (the same as the admin's 导出 Excel)."""
-    from projects import importexport as ie
+    from projects.exchange import export as ie
+    from projects.exchange.writer import write_xlsx
 
     _model, key, label = EXPORTS[job.kind]
     queryset, total = export_queryset(job)
@@ -170,7 +171,7 @@ def run_export(job: BackgroundJob) -> None:
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
-        ie.write_xlsx(path, ie.export_headers(resource), rows(), sheet=label)
+        write_xlsx(path, ie.export_headers(resource), rows(), sheet=label)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         job_finish(job=job, path=path, filename=f"{label}导出-{stamp}.xlsx")
     finally:

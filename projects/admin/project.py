@@ -31,7 +31,6 @@ from projects.admin import status
 from projects.admin.base import PROJECT_INLINES, ProjectRecordInline, RefusalAsMessageMixin
 from projects.admin.importexport import ProjectImportExportMixin
 from projects.admin.running import MissingMonthlyReportFilter
-from projects.dashboard import Panel, panel
 from projects.dates import format_date
 from projects.forms import ChecklistForm, DateField, DateWidget, form_for
 from projects.models import (
@@ -42,9 +41,7 @@ from projects.models import (
     Project,
     ProjectHistory,
     Review,
-    State,
 )
-from projects.models.choices import EDITABLE_STATES
 from projects.money import MAX_AMOUNT, format_cny, to_money
 from projects.services import policy as policy_service
 from projects.services import projects as project_services
@@ -745,90 +742,6 @@ class FundingPolicyAdmin(RefusalAsMessageMixin, admin.ModelAdmin):
 class ProhibitedItemAdmin(admin.ModelAdmin):
     list_display = ["keyword", "reason"]
     search_fields = ["keyword"]
-
-
-# --- the index page's to-do panels (DESIGN.md §6) ----------------------------------------
-
-PANEL_ROWS = 20
-
-
-def _project_row(project, note: str = "") -> dict:
-    overdue = project.is_overdue_first_review
-    if overdue:
-        note = f"初审已逾期(期限 {format_date(project.first_review_deadline)})"
-    return {
-        "text": f"{project.code} {project.title}",
-        "url": reverse("admin:projects_project_change", args=[project.pk]),
-        "note": note or project.get_state_display(),
-        "overdue": overdue,
-    }
-
-
-@panel
-def first_reviews_panel(user) -> Panel | None:
-    if not has_role(user, Role.ORG_REVIEWER) or user.organization_id is None:
-        return None
-    waiting = (
-        Project.objects.visible_to(user)
-        .filter(state=State.ORG_REVIEW, organization_id=user.organization_id)
-        .exclude(leader=user)
-        .order_by("first_review_deadline", "code")[:PANEL_ROWS]
-    )
-    rows = [
-        _project_row(p, f"初审期限 {format_date(p.first_review_deadline)}")
-        for p in waiting
-        if p.first_review_deadline
-    ]
-    return Panel("待我初审的项目(一周内完成)", rows, "没有待初审的项目。")
-
-
-@panel
-def leadership_panel(user) -> Panel | None:
-    if not has_role(user, Role.LEADERSHIP):
-        return None
-    today = timezone.localdate()
-    overdue = [
-        _project_row(p)
-        for p in Project.objects.overdue_first_review(today)
-        .select_related("organization")
-        .order_by("first_review_deadline", "code")[:PANEL_ROWS]
-    ]
-    waiting = [
-        _project_row(p, f"{p.organization} · 申请 {format_cny(p.requested_amount)}")
-        for p in Project.objects.filter(state=State.LEADERSHIP_REVIEW)
-        .select_related("organization")
-        .order_by("submitted_at", "code")[:PANEL_ROWS]
-    ]
-    return Panel("待领导小组复审 / 初审逾期的项目", [*overdue, *waiting], "没有待复审的项目。")
-
-
-@panel
-def pool_panel(user) -> Panel | None:
-    if not has_role(user, Role.LEADERSHIP):
-        return None
-    year = timezone.localdate().year
-    policy = FundingPolicy.objects.filter(year=year).first()
-    if policy is None:
-        return Panel(f"{year}年度经费", [], f"{year}年度尚未设定经费政策。")
-    committed = policy.committed()
-    rows = [
-        {"text": "年度经费总额", "note": format_cny(policy.pool_total)},
-        {"text": "已立项占用", "note": format_cny(committed)},
-        {"text": "剩余额度", "note": format_cny(policy.pool_total - committed)},
-    ]
-    return Panel(f"{year}年度经费", rows)
-
-
-@panel
-def my_applications_panel(user) -> Panel | None:
-    if not has_role(user, Role.APPLICANT):
-        return None
-    mine = (
-        Project.objects.visible_to(user)
-        .filter(leader=user, state__in=EDITABLE_STATES)
-        .order_by("-state", "-code")[:PANEL_ROWS]
-    )
-    return Panel("我的草稿与退回修改的申请", [_project_row(p) for p in mine], "没有待处理的申请。")
 
 
 __all__ = ["FundingPolicyAdmin", "ProjectAdmin"]
