@@ -1,8 +1,7 @@
 """The index page's panels: each role's to-do list and, for leadership, the year's pool.
 
-The panels themselves are read-side queries: projects.selectors.dashboard lists its panels
-explicitly (PANELS first, LAST_PANELS at the end); areas that still register theirs with
-`@panel` come in between, in import order."""
+The panels themselves are read-side queries, listed explicitly (in the order each role
+reads them) in projects.selectors.dashboard.PANELS."""
 
 from dataclasses import dataclass, field
 
@@ -24,16 +23,6 @@ class Dashboard:
     panels: list[Panel] = field(default_factory=list)
 
 
-# Panel builders still registered by other areas: callable(user) -> Panel | None, in order.
-PANEL_BUILDERS: list = []
-
-
-def panel(func):
-    """Decorator: add a to-do panel to the index page."""
-    PANEL_BUILDERS.append(func)
-    return func
-
-
 def build_dashboard(user) -> Dashboard:
     dashboard = Dashboard(
         user_name=user.display_name,
@@ -42,7 +31,7 @@ def build_dashboard(user) -> Dashboard:
     )
     from projects.selectors import dashboard as panels  # it imports Panel from here
 
-    for build in [*panels.PANELS, *PANEL_BUILDERS, *panels.LAST_PANELS]:
+    for build in panels.PANELS:
         built = build(user)
         if built is not None:
             dashboard.panels.append(built)
