@@ -73,5 +73,5 @@ def pending_checks(user, limit: int = 20) -> list[dict]:
         .exclude(project__payment_approved_by=user)
         .values("project_id", "project__code", "project__title")
         .annotate(count=Count("pk"), total=Sum("total"))
-        .order_by("project__code")[:limit]
+        .order_by("project__year", "project__number")[:limit]
     )
