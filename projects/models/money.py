@@ -109,6 +109,22 @@ class Invoice(models.Model):
         return f"{self.get_kind_display()} {self.code}{self.number}"
 
 
+# The list's first words (migration 0010 seeds its own frozen copy; demo_data this one): goods
+# and services party fees may not pay for (预付卡, 烟酒, 礼品, 旅游, 宴请 …).
+RISK_KEYWORD_SEED = [
+    ("预付卡", "预付卡、购物卡不得用党费购买"),
+    ("购物卡", "预付卡、购物卡不得用党费购买"),
+    ("充值", "充值类消费,疑似购买预付卡或话费"),
+    ("烟草", "烟酒不得用党费列支"),
+    ("卷烟", "烟酒不得用党费列支"),
+    ("酒水", "烟酒不得用党费列支"),
+    ("白酒", "烟酒不得用党费列支"),
+    ("礼品", "礼品不得用党费列支"),
+    ("旅游", "旅游不得用党费列支"),
+    ("宴请", "宴请不得用党费列支"),
+]
+
+
 class RiskKeyword(models.Model):
     """A word finance watches for in an invoice's items or seller (预付卡, 烟酒 …): a hit is
     shown as a risk flag with its reason, never a refusal by itself."""
