@@ -155,6 +155,7 @@ def read_zip_rows(content: bytes, budget_line) -> tuple[list[ImportRow], list[st
     if budget_line is None:
         return [], ["请选择本批发票计入的预算明细。"]
     rows = []
+    suggested_for: dict[tuple, str] = {}  # one seller's invoices list the same goods
     for number, (invoice, items) in enumerate(found, start=1):
         data = {name: invoice.get(name) for name in COLUMNS.values() if name in invoice}
         data.update(
@@ -164,8 +165,11 @@ def read_zip_rows(content: bytes, budget_line) -> tuple[list[ImportRow], list[st
         )
         row = ImportRow(row_number=number, data=data)
         row.data["capture_source"] = invoice["source"]
-        suggested = suggest_budget_item(items)
-        row.suggestion = BudgetItem(suggested).label if suggested else ""
+        key = tuple(items)
+        if key not in suggested_for:
+            suggested = suggest_budget_item(items)
+            suggested_for[key] = BudgetItem(suggested).label if suggested else ""
+        row.suggestion = suggested_for[key]
         if any(invoice[n] is not None and invoice[n] < 0 for n in ("amount", "tax", "total")):
             row.errors.append("红字发票(负数金额)冲销另一张发票,不能作为报销凭证导入。")
         rows.append(row)

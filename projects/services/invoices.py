@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -73,6 +74,15 @@ def invoice_identity(code, number) -> str:
     if vat_shaped or digital_shaped:
         return f"{code}{number}"
     return f"{code}|{number}"
+
+
+@lru_cache(maxsize=4096)  # a batch names the same few sellers and one buyer again and again
+def _uscc_valid(value: str) -> bool:
+    try:
+        uscc.validate(value)
+    except StdnumError:
+        return False
+    return True
 
 
 def invoice_series(seller_tax_id: str, code: str, number: str) -> tuple[str, int | None]:
@@ -177,19 +187,14 @@ def invoice_validate(data: dict, *, budget_lines: dict) -> CleanInvoice:
             errors.append(f"{label}过长(最多200字)。")
         values[name] = text
     tax_id = normalise_text(data.get("seller_tax_id")).upper()
-    try:
-        uscc.validate(tax_id)
-    except StdnumError:
+    if not _uscc_valid(tax_id):
         errors.append(
             f"销售方纳税人识别号“{tax_id}”不是有效的统一社会信用代码(18位,校验码须正确)。"
         )
     values["seller_tax_id"] = tax_id
     buyer_id = normalise_text(data.get("buyer_tax_id")).upper()
-    if buyer_id:
-        try:
-            uscc.validate(buyer_id)
-        except StdnumError:
-            errors.append(f"购买方纳税人识别号“{buyer_id}”不是有效的统一社会信用代码。")
+    if buyer_id and not _uscc_valid(buyer_id):
+        errors.append(f"购买方纳税人识别号“{buyer_id}”不是有效的统一社会信用代码。")
     values["buyer_tax_id"] = buyer_id
     items = "\n".join(
         line.strip() for line in str(data.get("item_names") or "").splitlines() if line.strip()
