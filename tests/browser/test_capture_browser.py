@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from projects.models.money import Invoice, RiskKeyword
 from tests.browser.conftest import login
+from tests.browser.test_csp import watch_console
 from tests.browser.test_money_browser import _accepted
 from tests.factories import PASSWORD
 from tests.projects.capture import makers
@@ -30,6 +31,7 @@ def test_capture_three_ways_then_finance_sees_the_flags(
     project = _accepted(org_a, applicant, reviewer, leader)
     line = project.budget_lines.get()
     add_url = f"{live_server.url}/admin/projects/invoice/add/?project={project.pk}"
+    problems = watch_console(page)  # the capture script runs under the strict CSP
     login(page, live_server, applicant.username, PASSWORD)
 
     # 1. The scanner types the payload and presses Enter: the fields fill, nothing is saved.
@@ -103,3 +105,4 @@ def test_capture_three_ways_then_finance_sees_the_flags(
     rows = page.locator("#result_list tbody tr")
     assert rows.count() == 1 and "25924000000001260202" in rows.first.inner_text()
     screenshot("capture-finance-risk-filter")
+    assert problems == []
