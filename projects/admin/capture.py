@@ -106,6 +106,27 @@ def capture_file(content: bytes, name: str) -> Captured:
     return Captured(invoice=invoice, items=items, original=original)
 
 
+def pdf_first_page_png(content: bytes, *, dpi: int = 110) -> bytes:
+    """A preview of a PDF original's first page (pypdfium2, as the reader renders it)."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(content)
+    except pdfium.PdfiumError as exc:
+        raise ValueError("unreadable PDF") from exc
+    try:
+        if len(document) == 0:
+            raise ValueError("empty PDF")
+        image = document[0].render(scale=dpi / 72).to_pil()
+    finally:
+        document.close()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
 # --- the file between reading and saving ----------------------------------------------------
 
 

@@ -9,7 +9,7 @@ deleted here.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -265,6 +265,11 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
             preview = format_html(
                 '<br><img class="invoice-original-preview" src="{}" alt="发票影像">', url
             )
+        elif document.content_type == "application/pdf":
+            page = reverse("admin:projects_invoice_original_preview", args=[obj.pk])
+            preview = format_html(
+                '<br><img class="invoice-original-preview" src="{}" alt="发票 PDF 第一页">', page
+            )
         return format_html(
             '{}<br><a href="{}">{}</a>({} 字节)<br>SHA-256:<code>{}</code>{}',
             source,
@@ -476,8 +481,29 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
         return [
             path("<int:pk>/recheck/", view(self.recheck_view), name="projects_invoice_recheck"),
             path("capture/", view(capture.capture_view), name="projects_invoice_capture"),
+            path(
+                "<int:pk>/original-preview/",
+                view(self.original_preview_view),
+                name="projects_invoice_original_preview",
+            ),
             *super().get_urls(),
         ]
+
+    def original_preview_view(self, request, pk):
+        """The first page of a PDF original as a PNG, for whoever may see the invoice."""
+        invoice = get_object_or_404(self.get_queryset(request), pk=pk)
+        document = invoice.scan
+        if document is None or document.content_type != "application/pdf":
+            raise Http404("没有可预览的 PDF 原件。")
+        try:
+            with document.file.open("rb") as handle:
+                png = capture.pdf_first_page_png(handle.read())
+        except (FileNotFoundError, OSError, ValueError) as exc:
+            raise Http404("PDF 原件无法预览。") from exc
+        response = HttpResponse(png, content_type="image/png")
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     def recheck_view(self, request, pk):
         invoice = get_object_or_404(self.get_queryset(request).select_related("project"), pk=pk)

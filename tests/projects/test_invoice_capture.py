@@ -167,7 +167,7 @@ def test_the_original_is_served_only_to_who_may_see_the_project(
     assert client.get(url).status_code == 200
 
 
-def test_pdf_with_its_qr_captured_without_the_script(client, project, applicant):
+def test_pdf_with_its_qr_captured_without_the_script(client, project, applicant, outsider):
     """No script at all: the file goes with the form, the user takes the file's values."""
     client.force_login(applicant)
     content = pdf_of(project)
@@ -178,6 +178,14 @@ def test_pdf_with_its_qr_captured_without_the_script(client, project, applicant)
     assert invoice.number == NUMBER and invoice.total == makers.money("112.00")
     assert invoice.capture_source.startswith("pdf")
     assert invoice.scan.sha256 == hashlib.sha256(content).hexdigest()
+    # The change page previews the PDF's first page, for who may see the project only.
+    preview = reverse("admin:projects_invoice_original_preview", args=[invoice.pk])
+    page = client.get(reverse("admin:projects_invoice_change", args=[invoice.pk])).content
+    assert preview.encode() in page
+    response = client.get(preview)
+    assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
+    client.force_login(outsider)
+    assert client.get(preview).status_code == 404
 
 
 def test_payload_saved_records_the_source_and_keeps_no_file(client, project, applicant):
