@@ -494,7 +494,8 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
         invoice = get_object_or_404(self.get_queryset(request), pk=pk)
         document = invoice.scan
         if document is None or document.content_type != "application/pdf":
-            raise Http404("没有可预览的 PDF 原件。")
+            # Nothing to preview: back to the invoice (its page shows what original it has).
+            return HttpResponseRedirect(reverse("admin:projects_invoice_change", args=[pk]))
         try:
             with document.file.open("rb") as handle:
                 png = capture.pdf_first_page_png(handle.read())
