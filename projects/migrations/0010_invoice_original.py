@@ -141,5 +141,11 @@ class Migration(migrations.Migration):
             model_name="invoice",
             index=models.Index(fields=["seller_tax_id", "total"], name="invoice_seller_total"),
         ),
+        migrations.AddIndex(
+            model_name="projecthistory",
+            index=models.Index(
+                fields=["project", "transition", "global_seq"], name="history_project_transition"
+            ),
+        ),
         migrations.RunPython(seed_and_backfill, migrations.RunPython.noop),
     ]

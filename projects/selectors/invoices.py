@@ -17,7 +17,6 @@ from django.db.models import (
     Count,
     DateField,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -76,12 +75,19 @@ def _event_day(transition: str):
 
 
 def _neighbour(offset: int):
-    return Exists(
+    """The pk of the same seller's invoice numbered `offset` away, in the organisation.
+
+    A LIMIT 1 subquery rather than EXISTS: PostgreSQL may turn an EXISTS into one hashed
+    scan of every invoice; this stays an index lookup on (series, serial) per shown row."""
+    return Subquery(
         Invoice.objects.filter(
             series=OuterRef("series"),
             serial=OuterRef("serial") + offset,
             project__organization=OuterRef("project__organization"),
-        ).exclude(series="")
+        )
+        .exclude(series="")
+        .order_by()
+        .values("pk")[:1]
     )
 
 
@@ -142,6 +148,23 @@ def _repeat_projects():
     )
 
 
+def _repeat_any():
+    """Some other project of the organisation has the same seller and total this month (the
+    filter's test: a LIMIT 1 lookup on (seller_tax_id, total), no counting)."""
+    return Subquery(
+        Invoice.objects.filter(
+            seller_tax_id=OuterRef("seller_tax_id"),
+            total=OuterRef("total"),
+            project__organization=OuterRef("project__organization"),
+        )
+        .exclude(project=OuterRef("project"))
+        .annotate(month=TruncMonth("issue_date"))
+        .filter(month=OuterRef("risk_month"))
+        .order_by()
+        .values("pk")[:1]
+    )
+
+
 def _flag(condition) -> ExpressionWrapper:
     return ExpressionWrapper(condition, output_field=BooleanField())
 
@@ -156,6 +179,7 @@ def with_risks(queryset):
         risk_keyword_reason=_keyword("reason"),
         line_invoiced=_line_running_total(),
         risk_repeat_count=_repeat_projects(),
+        risk_repeat_other=_repeat_any(),
         risk_prev2=_neighbour(-2),
         risk_prev1=_neighbour(-1),
         risk_next1=_neighbour(1),
@@ -185,14 +209,14 @@ def with_risks(queryset):
         risk_split=_flag(
             Q(serial__isnull=False)
             & (
-                Q(risk_prev2=True, risk_prev1=True)
-                | Q(risk_prev1=True, risk_next1=True)
-                | Q(risk_next1=True, risk_next2=True)
+                Q(risk_prev2__isnull=False, risk_prev1__isnull=False)
+                | Q(risk_prev1__isnull=False, risk_next1__isnull=False)
+                | Q(risk_next1__isnull=False, risk_next2__isnull=False)
             )
         ),
         risk_keyword=_flag(Q(risk_keyword_word__isnull=False)),
         risk_over_line=_flag(Q(line_invoiced__gt=F("budget_line__amount"))),
-        risk_repeat=_flag(Q(risk_repeat_count__gt=0)),
+        risk_repeat=_flag(Q(risk_repeat_other__isnull=False)),
     )
 
 
