@@ -17,6 +17,7 @@ from projects.capture.fields import Kind
 from projects.documents.pdf import invoice_originals
 from projects.models import Document, ProjectHistory
 from projects.models.money import Invoice
+from projects.services import events
 from tests.factories import BudgetLineFactory, ProjectFactory
 from tests.projects import fixtures_money
 from tests.projects.capture import makers
@@ -142,6 +143,7 @@ def test_xml_capture_saved_keeps_the_original_with_its_sha256(client, project, a
         assert handle.read() == content  # unchanged, byte for byte
     event = ProjectHistory.objects.filter(transition="invoice_add").get()
     assert event.data["original_sha256"] == sha and event.data["capture_source"] == "xml"
+    assert events.verify().ok  # the capture is in the signed chain like a typed entry
     assert stored_captures(media) == []  # the waiting copy is gone once stored
     # The 结算单's PDF/A attaches the project's invoice originals: this one is among them.
     assert document in invoice_originals(project)

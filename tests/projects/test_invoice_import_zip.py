@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from projects.models import Document, ProjectHistory
 from projects.models.money import Invoice
+from projects.services import events
 from projects.services.invoice_imports import invoice_import
 from tests.projects import fixtures_money
 from tests.projects.capture import makers
@@ -66,6 +67,7 @@ def test_zip_preview_then_commit_all_with_the_original(accepted, applicant):
     assert set(Invoice.objects.values_list("capture_source", flat=True)) == {"zip:xml"}
     event = ProjectHistory.objects.get(transition="invoice_import")
     assert event.data["original_sha256"] == document.sha256
+    assert events.verify().ok
 
 
 def test_one_bad_invoice_in_the_zip_stores_nothing_and_is_named(accepted, applicant):
