@@ -38,7 +38,7 @@ demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_data --allow-demo-accounts
 	@echo "打开 http://127.0.0.1:8000/admin/ ,用上面列出的账号登录。"
-	DJANGO_RUNSERVER_HIDE_WARNING=true $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DJANGO_RUNSERVER_HIDE_WARNING=true PY=$(BIN)/python scripts/demo_serve.sh 127.0.0.1:8000
 
 # The whole suite on the embedded SQLite, then again on PostgreSQL when one is reachable
 # (TEST_DATABASE_URL, or the local server). Tests marked `postgres` (row locks, real
@@ -62,6 +62,10 @@ lint: install
 # Production serving (docs/operations.md): settings from the environment (DATABASE_URL …);
 # the deployment check runs first (keys in the environment, HTTPS settings) and a failure
 # stops here; collectstatic must build the same hashed manifest that the server then reads.
+# Background jobs (exports, reminders) need worker processes beside gunicorn, with the same
+# environment: `.venv/bin/python manage.py run_worker`, one per CPU you give them, under the
+# process supervisor (systemd, …); several may run on PostgreSQL (SKIP LOCKED), none is
+# needed to serve pages. A killed worker's job is re-queued once by the next worker.
 serve: install
 	DJANGO_STATIC_MANIFEST=1 $(BIN)/python manage.py check --deploy --fail-level WARNING
 	DJANGO_STATIC_MANIFEST=1 $(BIN)/python manage.py collectstatic --noinput

@@ -1,6 +1,6 @@
 """Export N projects to xlsx, three ways, side by side in one run:
 
-- product: projects.importexport (values_list in chunks → typed tuples → XlsxWriter in
+- product: projects.exchange.export (values_list in chunks → typed tuples → XlsxWriter in
   constant-memory mode, as the admin's export button does);
 - limit: raw openpyxl write-only of the same tuples (same query, same conversion);
 - peer: django-import-export's default export (ModelResource.export → tablib → XLSX).
@@ -30,7 +30,8 @@ def main():
     from import_export.formats.base_formats import XLSX
     from openpyxl import Workbook
 
-    from projects import importexport as ie
+    from projects.exchange import export as ie
+    from projects.exchange.writer import write_xlsx
     from projects.models import Project
 
     user = bench_superuser()
@@ -50,9 +51,7 @@ def main():
     out = tempfile.mkdtemp()
 
     def product():
-        ie.write_xlsx(
-            os.path.join(out, "product.xlsx"), headers, ie.stream_rows(resource, queryset)
-        )
+        write_xlsx(os.path.join(out, "product.xlsx"), headers, ie.stream_rows(resource, queryset))
 
     def raw_openpyxl():
         book = Workbook(write_only=True)
@@ -93,7 +92,7 @@ def main():
     small_count = small.count()
 
     def product_small():
-        ie.write_xlsx(os.path.join(out, "small.xlsx"), headers, ie.stream_rows(resource, small))
+        write_xlsx(os.path.join(out, "small.xlsx"), headers, ie.stream_rows(resource, small))
 
     print(f"  {product_name},{small_count} 行: {mib(peak_memory(product_small))}")
     if not args.no_peer:

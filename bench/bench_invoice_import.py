@@ -104,10 +104,10 @@ def run(args, project):
     import tablib
     from import_export import resources
 
+    from projects.exchange.writer import add_sheet
     from projects.models import BudgetLine, Invoice
     from projects.services.invoice_imports import COLUMNS, invoice_import
     from projects.services.invoices import invoice_identity
-    from projects.xlsx import add_sheet
 
     actor = project.leader
     line = BudgetLine.objects.filter(project=project).order_by("pk").first()

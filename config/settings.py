@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "projects",
     # After accounts: its admin module extends the user admin with the second factor.
@@ -154,6 +156,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
+# The admin's words and the calendar's weekday headers said our way (locale/zh_Hans).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -238,6 +242,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+# Background jobs (issue 13): django-tasks with its database backend. Tasks are rows in the
+# application's database, taken by `manage.py run_worker` processes (SELECT … FOR UPDATE
+# SKIP LOCKED on PostgreSQL, so several workers share the queue); no extra server.
+TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
 
 # Regulation 三(二)2: the project department completes the first review within one week.
 ORG_REVIEW_DAYS = env.int("ORG_REVIEW_DAYS", default=7)

@@ -1,4 +1,7 @@
-"""The index page's panels: each role's to-do list and, for leadership, the year's pool."""
+"""The index page's panels: each role's to-do list and, for leadership, the year's pool.
+
+The panels themselves are read-side queries, listed explicitly (in the order each role
+reads them) in projects.selectors.dashboard.PANELS."""
 
 from dataclasses import dataclass, field
 
@@ -20,23 +23,15 @@ class Dashboard:
     panels: list[Panel] = field(default_factory=list)
 
 
-# Panel builders contributed by each area: callable(user) -> Panel | None, in order.
-PANEL_BUILDERS: list = []
-
-
-def panel(func):
-    """Decorator: add a to-do panel to the index page."""
-    PANEL_BUILDERS.append(func)
-    return func
-
-
 def build_dashboard(user) -> Dashboard:
     dashboard = Dashboard(
         user_name=user.display_name,
         organization=str(user.organization) if user.organization_id else "—",
         roles=role_labels(user) or (["系统管理员"] if user.is_superuser else []),
     )
-    for build in PANEL_BUILDERS:
+    from projects.selectors import dashboard as panels  # it imports Panel from here
+
+    for build in panels.PANELS:
         built = build(user)
         if built is not None:
             dashboard.panels.append(built)

@@ -4,9 +4,44 @@ least an opinion (DESIGN.md §3). Areas register their forms with @transition_fo
 from decimal import Decimal
 
 from django import forms
+from django.contrib.admin.widgets import AdminDateWidget
 
+from projects.dates import parse_date
 from projects.models.choices import CHECKLIST, AcceptanceConclusion, Grade
 from projects.money import format_cny
+
+DATE_PLACEHOLDER = "例:2026-12-10 或 2026年12月10日"
+
+
+class DateWidget(AdminDateWidget):
+    """A date box with an example in it and the admin's calendar; on a phone the page's
+    script (static/dangfei/forms.js) turns it into the phone's own date picker."""
+
+    def __init__(self, attrs=None, format=None):
+        attrs = {
+            "placeholder": DATE_PLACEHOLDER,
+            "data-date-input": "",
+            "autocomplete": "off",
+            "size": 24,
+            **(attrs or {}),
+        }
+        super().__init__(attrs=attrs, format=format or "%Y-%m-%d")
+
+
+class DateField(forms.DateField):
+    """Dates as people write them, through the one parser (projects/dates.parse_date):
+    2026年12月10日, 2026-12-10, 2026/12/10, 2026.12.10, 20261210."""
+
+    widget = DateWidget
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        return parse_date(value, str(self.label or "日期"))
+
+    def strptime(self, value, format):  # never reached: to_python parses
+        return parse_date(value, str(self.label or "日期"))
+
 
 # transition name -> form class; filled below and by the area modules.
 TRANSITION_FORMS: dict[str, type["TransitionForm"]] = {}

@@ -39,6 +39,20 @@ def is_leadership(project, user) -> bool:
     return _active(user) and has_role(user, Role.LEADERSHIP) and project.leader_id != user.pk
 
 
+def is_independent_payment_approver(project, user) -> bool:
+    """Leadership, but never a member who checked any of this project's invoices: the
+    checks decide the settlement amount that the payment approval bounds (§5)."""
+    from projects.models import ProjectHistory
+
+    return is_leadership(project, user) and not (
+        ProjectHistory.objects.filter(
+            project_id=project.pk,
+            actor_id=user.pk,
+            transition__in=("invoice_check", "invoice_recheck"),
+        ).exists()
+    )
+
+
 def is_settling_finance(project, user) -> bool:
     """Finance, but never the leadership member who approved this payment (§5)."""
     return (

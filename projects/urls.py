@@ -1,7 +1,7 @@
 """Custom pages beside the admin's own (prints, downloads, ledgers, reports), one module an
 area. Mounted under /admin/ before the admin site, with paths that the admin does not use."""
 
-from projects.views import documents, money, printing, reports, running
+from projects.views import archive, documents, jobs, money, printing, reports, running
 
 app_name = "projects"
 urlpatterns = [
@@ -10,4 +10,6 @@ urlpatterns = [
     *money.urlpatterns,
     *reports.urlpatterns,
     *documents.urlpatterns,
+    *jobs.urlpatterns,
+    *archive.urlpatterns,
 ]

@@ -21,6 +21,13 @@ from accounts.roles import Role  # noqa: E402
 from tests.factories import OrganizationFactory, UserFactory, WorkCommitteeFactory  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path_factory):
+    # Uploads, archive packages and generated files of a test go to a folder of its own,
+    # never into the project's var/media.
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture
 def work_committee(db):
     return WorkCommitteeFactory()

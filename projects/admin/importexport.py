@@ -2,17 +2,28 @@
 base, so the mixins are self-contained: they work over ScopedAdmin (and beside django_fsm's
 FSMAdminMixin, which only sets change_form_template; these set change_list_template).
 
-- Import: xlsx only; a dry-run preview with per-row errors, then the confirmed import runs
+- Import: xlsx only, bounded in uncompressed size and compression ratio before it is parsed
+  (projects.uploads.check_ooxml_bounds); a dry-run preview with per-row errors, then the
+  confirmed import runs
   again with rollback_on_validation_errors (all-or-nothing: a row that fails now rolls back
   every row). The resource is built with request.user, so lookups are scoped.
 - Export: one GET streams an xlsx of the changelist's current filters/search/ordering within
-  the user's scope (projects.importexport.export_response); no in-memory dataset.
+  the user's scope (projects.exchange.export.export_response); no in-memory dataset.
 - Permissions: the model's import_<model>/export_<model> codes (settings) and never for a
   read-only auditor.
 """
 
+from io import BytesIO
+
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import (
+    EmptyResultSet,
+    FullResultSet,
+    PermissionDenied,
+    ValidationError,
+)
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -21,9 +32,30 @@ from import_export.admin import ExportMixin, ImportMixin
 from import_export.formats.base_formats import XLSX
 
 from accounts.roles import is_read_only
-from projects import importexport as ie
 from projects import permissions as perm
+from projects.exchange import export as ie
 from projects.models import Project
+from projects.uploads import check_ooxml_bounds
+
+UNREADABLE = "无法读取文件:请上传有效的 Excel 文件(.xlsx)。"
+
+
+class BoundedXLSX(XLSX):
+    """xlsx whose uncompressed size and compression ratio are checked before openpyxl
+    parses it (a 1 MB file holding a 1 GiB shared string is refused, not inflated), with the
+    uploads' one check (projects.uploads.check_ooxml_bounds, as the invoice import)."""
+
+    def create_dataset(self, in_stream):
+        check_ooxml_bounds(BytesIO(in_stream))
+        return super().create_dataset(in_stream)
+
+
+def _compile(queryset) -> None:
+    """Build the SQL without running it: a mistyped filter value fails here."""
+    try:
+        queryset.query.get_compiler(queryset.db).as_sql()
+    except (EmptyResultSet, FullResultSet):
+        pass  # a filter that matches nothing (or everything) is a valid export
 
 
 class _ExportMixin(ExportMixin):
@@ -41,9 +73,23 @@ class _ExportMixin(ExportMixin):
         if not self.has_export_permission(request):
             raise PermissionDenied
         resource = ie.RESOURCES[self.resource_key](user=request.user)
-        queryset = self.get_export_queryset(request)
+        try:
+            queryset = self.get_export_queryset(request)
+            # A mistyped value (?requested_amount=abc) fails only when the query is built.
+            _compile(queryset)
+        except (IncorrectLookupParameters, ValidationError, ValueError, TypeError):
+            # As the changelist does: back to it with ?e=1 ("请修正以下错误"), never a 500.
+            return self._bad_filter_response(request)
         filename = f"{self.model._meta.verbose_name}.xlsx"
         return ie.export_response(resource, queryset, filename)
+
+    def _bad_filter_response(self, request):
+        changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        if request.GET.get(ERROR_FLAG):
+            messages.error(request, "导出的筛选条件无效,请在列表中重新选择筛选条件后再导出。")
+            return HttpResponseRedirect(changelist)
+        messages.error(request, "导出的筛选条件无效,请重新选择筛选条件后再导出。")
+        return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -57,7 +103,7 @@ class _ExportMixin(ExportMixin):
 
 
 class _ImportExportMixin(ImportMixin, _ExportMixin):
-    import_formats = [XLSX]
+    import_formats = [BoundedXLSX]
     import_template_name = "admin/import_export/import_safe.html"
 
     def has_import_permission(self, request) -> bool:
@@ -78,6 +124,20 @@ class _ImportExportMixin(ImportMixin, _ExportMixin):
         if not self.has_import_permission(request):
             raise PermissionDenied
         return ie.template_response(self.resource_key, request.user)
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # django-import-export would name the exception in English.
+        message = " ".join(e.messages) if isinstance(e, ValidationError) else UNREADABLE
+        form.add_error("import_file", message)
+
+    def process_import(self, request, **kwargs):
+        try:
+            return super().process_import(request, **kwargs)
+        except ValidationError as exc:
+            # The confirm step reads the stored file again: the same bounds, never a 500.
+            messages.error(request, " ".join(exc.messages))
+            app, model = self.opts.app_label, self.opts.model_name
+            return HttpResponseRedirect(reverse(f"admin:{app}_{model}_import"))
 
     def get_import_data_kwargs(self, **kwargs):
         kwargs = super().get_import_data_kwargs(**kwargs)
@@ -157,7 +217,7 @@ class InvoiceImportExportMixin(_ExportMixin):
             return redirect("projects:invoice_import", project.pk)
         rows = list(
             projects.select_related("organization")
-            .order_by("-year", "-code")
+            .order_by("-year", "-number")
             .only("pk", "code", "title", "state", "organization__name")[: self.CHOOSER_ROWS + 1]
         )
         context = {

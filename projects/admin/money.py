@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from accounts.roles import Role, has_role, is_read_only, sees_everything
+from accounts.roles import Role, has_role, is_read_only
 from projects import permissions as perm
 from projects.admin import capture
 from projects.admin.base import (
@@ -27,16 +27,14 @@ from projects.admin.base import (
 )
 from projects.admin.importexport import DisbursementImportExportMixin, InvoiceImportExportMixin
 from projects.capture.fields import source_label
-from projects.dashboard import Panel, panel
 from projects.forms_fields import MoneyField
 from projects.forms_money import RecheckForm, RecordForm, ReverseForm
-from projects.models import BudgetLine, Project, State
+from projects.models import BudgetLine, Project
 from projects.models.money import Disbursement, Invoice, RiskKeyword
 from projects.money import format_cny
 from projects.selectors.invoices import (
     RULES,
     invoice_risks,
-    pending_checks,
     risk_filter,
     with_risks,
 )
@@ -611,7 +609,7 @@ class DisbursementAdmin(DisbursementImportExportMixin, ProjectRecordAdmin):
                 name="projects_disbursement_reverse",
             ),
             path(
-                "record/<int:pk>/",
+                "record/<int:project_pk>/",
                 view(self.payment_view),
                 {"action": "record"},
                 name="projects_disbursement_record",
@@ -619,9 +617,9 @@ class DisbursementAdmin(DisbursementImportExportMixin, ProjectRecordAdmin):
             *super().get_urls(),
         ]
 
-    def payment_view(self, request, pk, action):
+    def payment_view(self, request, action, pk=None, project_pk=None):
         """红字冲销 of one payment (pk = the disbursement) or a corrected payment after it
-        (pk = the project): one form page, one service call, one refusal path."""
+        (project_pk = the project): one form page, one service call, one refusal path."""
         if action == "reverse":
             original = get_object_or_404(self.get_queryset(request), pk=pk)
             form = ReverseForm(request.POST or None)
@@ -632,7 +630,7 @@ class DisbursementAdmin(DisbursementImportExportMixin, ProjectRecordAdmin):
                 return disbursement_reverse(disbursement=original, actor=request.user, **data)
 
         else:
-            project = get_object_or_404(Project.objects.visible_to(request.user), pk=pk)
+            project = get_object_or_404(Project.objects.visible_to(request.user), pk=project_pk)
             if not perm.may_record_disbursement(project, request.user):
                 # A project the user can see but may not pay (role, state, separation of duties).
                 raise PermissionDenied
@@ -729,75 +727,3 @@ class DisbursementInline(ProjectRecordInline, admin.TabularInline):
     @admin.display(description="金额")
     def amount_display(self, obj):
         return format_cny(obj.amount)
-
-
-# --- the index page's to-do lists ----------------------------------------------------------
-
-
-def _project_rows(projects, note):
-    return [
-        {
-            "text": f"{p.code} {p.title}",
-            "url": reverse("admin:projects_project_change", args=[p.pk]),
-            "note": note(p),
-        }
-        for p in projects
-    ]
-
-
-@panel
-def finance_invoices_panel(user):
-    if not has_role(user, Role.FINANCE):
-        return None
-    pending = pending_checks(user, 20)
-    url = reverse("admin:projects_invoice_changelist")
-    rows = [
-        {
-            "text": f"{row['project__code']} {row['project__title']}",
-            "url": f"{url}?check_status__exact=pending&project__id__exact={row['project_id']}",
-            "note": f"{row['count']} 张待审核,合计 {format_cny(row['total'])}",
-        }
-        for row in pending
-    ]
-    return Panel(title="待审核的发票", rows=rows, empty_text="没有待审核的发票。")
-
-
-@panel
-def finance_payments_panel(user):
-    if not has_role(user, Role.FINANCE):
-        return None
-    projects = Project.objects.filter(state=State.PAYMENT).exclude(payment_approved_by=user)
-    rows = _project_rows(
-        projects.order_by("code")[:20], lambda p: f"批准限额 {format_cny(p.payable_limit)}"
-    )
-    rows.append({"text": "年度经费总账与分户账", "url": reverse("projects:pool_ledger_current")})
-    return Panel(title="待结算拨付", rows=rows, empty_text="没有待拨付的项目。")
-
-
-@panel
-def leadership_settlements_panel(user):
-    if not has_role(user, Role.LEADERSHIP):
-        return None
-    projects = Project.objects.filter(state=State.SETTLEMENT_REVIEW).exclude(leader=user)
-    return Panel(
-        title="待审批拨付",
-        rows=_project_rows(
-            projects.order_by("code")[:20], lambda p: f"核定 {format_cny(p.approved_amount)}"
-        ),
-        empty_text="没有待审批的结算申请。",
-    )
-
-
-@panel
-def org_final_accounts_panel(user):
-    if not has_role(user, Role.ORG_REVIEWER) or sees_everything(user):
-        return None
-    projects = Project.objects.visible_to(user).filter(state=State.ACCEPTED, approved_amount__gt=0)
-    return Panel(
-        title="已验收待报决算",
-        rows=_project_rows(
-            projects.order_by("code")[:20],
-            lambda p: f"核定 {format_cny(p.approved_amount)},请填写决算清单并申请拨付",
-        ),
-        empty_text="没有待报决算的项目。",
-    )

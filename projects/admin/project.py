@@ -7,10 +7,14 @@ rolling back. Every button here opens the transition's form at the contract URL
 services.apply_transition (lock, permission, conditions, signed review, history).
 """
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.db.models import Max, Min
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import CharField, Max, Min
+from django.db.models.functions import Concat
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -23,21 +27,21 @@ from accounts.models import Organization, User
 from accounts.roles import Role, has_role, sees_everything
 from projects import permissions as perm
 from projects import services
+from projects.admin import status
 from projects.admin.base import PROJECT_INLINES, ProjectRecordInline, RefusalAsMessageMixin
 from projects.admin.importexport import ProjectImportExportMixin
 from projects.admin.running import MissingMonthlyReportFilter
-from projects.dashboard import Panel, panel
-from projects.forms import form_for
+from projects.dates import format_date
+from projects.forms import ChecklistForm, DateField, DateWidget, form_for
 from projects.models import (
     BudgetLine,
     FundingPolicy,
+    Grade,
     ProhibitedItem,
     Project,
     ProjectHistory,
     Review,
-    State,
 )
-from projects.models.choices import EDITABLE_STATES
 from projects.money import MAX_AMOUNT, format_cny, to_money
 from projects.services import policy as policy_service
 from projects.services import projects as project_services
@@ -274,9 +278,30 @@ class ProjectAdmin(RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin)
     show_full_result_count = False
     # Facet counts would count every project once per filter choice (500 organisations).
     show_facets = admin.ShowFacets.NEVER
-    search_fields = ["code", "title", "leader__last_name", "leader__first_name", "leader__username"]
+    # A full name (赵一帆) is last + first name joined: annotated in get_search_results.
+    search_fields = [
+        "code",
+        "title",
+        "leader_full_name",
+        "leader__username",
+        "organization__name",
+        "organization__short_name",
+    ]
+    search_placeholder = "项目编号、名称、负责人姓名或申报组织"
+    search_help_text = "可按项目编号、项目名称、负责人姓名(如 赵一帆)或用户名、申报组织名称搜索。"
     list_per_page = 50
     inlines = [BudgetLineInline]
+    # Dates as people write them (2026年12月10日 …), with an example in the box.
+    formfield_overrides = {models.DateField: {"form_class": DateField, "widget": DateWidget}}
+
+    def get_search_results(self, request, queryset, search_term):
+        if search_term:
+            queryset = queryset.annotate(
+                leader_full_name=Concat(
+                    "leader__last_name", "leader__first_name", output_field=CharField()
+                )
+            )
+        return super().get_search_results(request, queryset, search_term)
 
     # --- columns --------------------------------------------------------------------------
 
@@ -303,9 +328,9 @@ class ProjectAdmin(RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin)
         if obj.is_overdue_first_review:
             return format_html(
                 '<span class="overdue-mark">{} 已逾期</span>',
-                obj.first_review_deadline.isoformat(),
+                format_date(obj.first_review_deadline),
             )
-        return obj.first_review_deadline.isoformat()
+        return format_date(obj.first_review_deadline)
 
     # --- permissions ----------------------------------------------------------------------
 
@@ -358,6 +383,12 @@ class ProjectAdmin(RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin)
 
     def _may_choose_organization(self, request) -> bool:
         return request.user.is_superuser or request.user.organization_id is None
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        field = super().formfield_for_choice_field(db_field, request, **kwargs)
+        if db_field.name == "proposed_grade":
+            grade_caps(field, getattr(request, "_project_year", None))
+        return field
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "leader" and not sees_everything(request.user):
@@ -421,31 +452,85 @@ class ProjectAdmin(RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin)
 
     # --- the change page: buttons, history, reviews --------------------------------------
 
+    def get_object(self, request, object_id, from_field=None):
+        # The page's status bar names the leader and the organisation: fetch them with it.
+        queryset = self.get_queryset(request).select_related("organization", "leader")
+        opts = self.model._meta
+        field = opts.pk if from_field is None else opts.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (self.model.DoesNotExist, ValidationError, ValueError):
+            return None
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         project = self.get_object(request, object_id)
         if project is None:
             raise Http404("项目不存在。")
+        request._project_year = project.year  # the caps beside 申报等级 are that year's
         extra_context = {**(extra_context or {}), **self._project_context(request, project)}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _project_context(self, request, project) -> dict:
         names = services.available_transitions(project, request.user)
+        buttons = [
+            {
+                "name": name,
+                "label": services.transition_meta(name).custom.get("label", name),
+                "url": reverse("admin:projects_project_transition", args=[project.pk, name]),
+            }
+            for name in names
+        ]
+        primary, danger = status.split_buttons(buttons)
+        reviews = list(Review.objects.filter(project=project).order_by("signed_at", "pk"))
+        for review in reviews:
+            review.answers = status.checklist_answers(review)
         return {
-            "transition_buttons": [
-                {
-                    "name": name,
-                    "label": services.transition_meta(name).custom.get("label", name),
-                    "url": reverse("admin:projects_project_transition", args=[project.pk, name]),
-                }
-                for name in names
-            ],
+            "transition_buttons": [*primary, *danger],
+            "primary_buttons": primary,
+            "danger_buttons": danger,
+            "status_bar": status.status_bar(project),
+            "open_questions": status.open_questions(project),
+            "report_link": self._report_link(request, project),
             "history_rows": ProjectHistory.objects.filter(project=project).order_by("seq"),
-            "review_rows": Review.objects.filter(project=project).order_by("signed_at", "pk"),
+            "review_rows": reviews,
             "prohibited_lines": prohibited_budget_lines(project),
             "print_url": reverse("projects:application_print", args=[project.pk]),
             "xlsx_url": reverse("projects:application_xlsx", args=[project.pk]),
             "archive_url": reverse("projects:project_archive", args=[project.pk]),
+            "archive_package_url": reverse("projects:project_archive_package", args=[project.pk]),
         }
+
+    def _report_link(self, request, project) -> str:
+        """填报进展报告 with project and month filled in, when this user owes one (三(一)5)."""
+        notes = status.monthly_notes(project)
+        if not notes or not perm.may_report_progress(project, request.user):
+            return ""
+        from projects.models import ProgressReport
+
+        report_admin = self.admin_site._registry.get(ProgressReport)
+        if report_admin is None or not report_admin.has_add_permission(request):
+            return ""
+        try:
+            from projects.selectors.obligations import monthly_status
+        except ImportError:
+            from projects.supervision import monthly_status
+        owed = monthly_status(project)
+        month = (owed.overdue or owed.due)[0]
+        url = reverse("admin:projects_progressreport_add")
+        return f"{url}?project={project.pk}&month={month.isoformat()}"
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # One application at a time: after saving, its page shows the next step (提交).
+        context["show_save_and_add_another"] = False
+        if add:
+            context["title"] = "新建项目申请"
+        elif obj is not None:
+            context["title"] = "项目详情与办理"
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"title": "项目一览", **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     def get_urls(self):
         return [
@@ -498,8 +583,33 @@ class ProjectAdmin(RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin)
             "help_rows": form.help_rows() if hasattr(form, "help_rows") else [],
             "prohibited_lines": prohibited_budget_lines(project),
             "change_url": reverse("admin:projects_project_change", args=[project.pk]),
+            "danger": name in status.DANGER_TRANSITIONS,
+            "status_bar": status.status_bar(project),
+            **self._application_beside(project, form_class),
         }
         return TemplateResponse(request, "admin/projects/project/transition.html", context)
+
+    @staticmethod
+    def _application_beside(project, form_class) -> dict:
+        """A reviewer decides with the application in view (二(二), 三(二)2-3): its sections,
+        its budget and the earlier reviews' answers to the six conditions."""
+        if not issubclass(form_class, ChecklistForm):
+            return {}
+        from projects.views.printing import application_rows
+
+        rows = application_rows(project)
+        reviews = list(Review.objects.filter(project=project).order_by("signed_at", "pk"))
+        for review in reviews:
+            review.answers = status.checklist_answers(review)
+        return {
+            "application": {
+                "header": rows["header"],
+                "sections": rows["sections"],
+                "budget": rows["budget"],
+                "budget_total": rows["budget_total"],
+            },
+            "earlier_reviews": reviews,
+        }
 
     @staticmethod
     def _refusal(project, name, user) -> str:
@@ -511,6 +621,23 @@ class ProjectAdmin(RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin)
                 return ""  # only conditions unmet: the form shows them and stays usable
             return "；".join(exc.messages)
         return ""
+
+
+def grade_caps(field, year: int | None = None) -> None:
+    """二(三): the caps of the year's grades beside 申报等级, and for the page's script."""
+    year = year or timezone.localdate().year
+    policy = FundingPolicy.objects.filter(year=year).first()
+    if policy is None:
+        field.help_text = f"{year}年度经费政策尚未设定,各级上限待定。"
+        return
+    caps = {str(g): str(policy.cap_for(g)) for g in (1, 2, 3)}
+    field.help_text = (
+        f"{year}年度各级上限:"
+        + ";".join(f"{Grade(g).label} ≤ {format_cny(policy.cap_for(g))}" for g in (1, 2, 3))
+        + ";四级项目不予资金支持。预算合计不应超过所选等级的上限。"
+    )
+    field.widget.attrs["data-caps"] = json.dumps({**caps, "4": "0.00"})
+    field.widget.attrs["aria-describedby"] = "id_proposed_grade_helptext"
 
 
 def prohibited_budget_lines(project) -> list[dict]:
@@ -615,90 +742,6 @@ class FundingPolicyAdmin(RefusalAsMessageMixin, admin.ModelAdmin):
 class ProhibitedItemAdmin(admin.ModelAdmin):
     list_display = ["keyword", "reason"]
     search_fields = ["keyword"]
-
-
-# --- the index page's to-do panels (DESIGN.md §6) ----------------------------------------
-
-PANEL_ROWS = 20
-
-
-def _project_row(project, note: str = "") -> dict:
-    overdue = project.is_overdue_first_review
-    if overdue:
-        note = f"初审已逾期(期限 {project.first_review_deadline.isoformat()})"
-    return {
-        "text": f"{project.code} {project.title}",
-        "url": reverse("admin:projects_project_change", args=[project.pk]),
-        "note": note or project.get_state_display(),
-        "overdue": overdue,
-    }
-
-
-@panel
-def first_reviews_panel(user) -> Panel | None:
-    if not has_role(user, Role.ORG_REVIEWER) or user.organization_id is None:
-        return None
-    waiting = (
-        Project.objects.visible_to(user)
-        .filter(state=State.ORG_REVIEW, organization_id=user.organization_id)
-        .exclude(leader=user)
-        .order_by("first_review_deadline", "code")[:PANEL_ROWS]
-    )
-    rows = [
-        _project_row(p, f"初审期限 {p.first_review_deadline.isoformat()}")
-        for p in waiting
-        if p.first_review_deadline
-    ]
-    return Panel("待我初审的项目(一周内完成)", rows, "没有待初审的项目。")
-
-
-@panel
-def leadership_panel(user) -> Panel | None:
-    if not has_role(user, Role.LEADERSHIP):
-        return None
-    today = timezone.localdate()
-    overdue = [
-        _project_row(p)
-        for p in Project.objects.overdue_first_review(today)
-        .select_related("organization")
-        .order_by("first_review_deadline", "code")[:PANEL_ROWS]
-    ]
-    waiting = [
-        _project_row(p, f"{p.organization} · 申请 {format_cny(p.requested_amount)}")
-        for p in Project.objects.filter(state=State.LEADERSHIP_REVIEW)
-        .select_related("organization")
-        .order_by("submitted_at", "code")[:PANEL_ROWS]
-    ]
-    return Panel("待领导小组复审 / 初审逾期的项目", [*overdue, *waiting], "没有待复审的项目。")
-
-
-@panel
-def pool_panel(user) -> Panel | None:
-    if not has_role(user, Role.LEADERSHIP):
-        return None
-    year = timezone.localdate().year
-    policy = FundingPolicy.objects.filter(year=year).first()
-    if policy is None:
-        return Panel(f"{year}年度经费", [], f"{year}年度尚未设定经费政策。")
-    committed = policy.committed()
-    rows = [
-        {"text": "年度经费总额", "note": format_cny(policy.pool_total)},
-        {"text": "已立项占用", "note": format_cny(committed)},
-        {"text": "剩余额度", "note": format_cny(policy.pool_total - committed)},
-    ]
-    return Panel(f"{year}年度经费", rows)
-
-
-@panel
-def my_applications_panel(user) -> Panel | None:
-    if not has_role(user, Role.APPLICANT):
-        return None
-    mine = (
-        Project.objects.visible_to(user)
-        .filter(leader=user, state__in=EDITABLE_STATES)
-        .order_by("-state", "-code")[:PANEL_ROWS]
-    )
-    return Panel("我的草稿与退回修改的申请", [_project_row(p) for p in mine], "没有待处理的申请。")
 
 
 __all__ = ["FundingPolicyAdmin", "ProjectAdmin"]

@@ -16,11 +16,9 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from accounts.roles import Role, has_role, sees_everything
 from projects import permissions as perm
 from projects.admin.base import ProjectRecordAdmin, ProjectRecordInline, is_archived, project_inline
-from projects.dashboard import Panel, panel
-from projects.dates import format_date, format_month
+from projects.dates import format_month
 from projects.models import (
     ChangeRequest,
     Document,
@@ -30,8 +28,8 @@ from projects.models import (
     State,
     SummaryReport,
 )
-from projects.models.choices import FINAL_STATES, RUNNING_STATES
-from projects.selectors.obligations import overdue_reports_queryset, projects_with_overdue_reports
+from projects.models.choices import RUNNING_STATES
+from projects.selectors.obligations import overdue_reports_queryset
 from projects.services import WorkflowError
 from projects.services import change_requests as change_svc
 from projects.services import documents as document_svc
@@ -564,93 +562,6 @@ class MissingMonthlyReportFilter(admin.SimpleListFilter):
             return queryset
         # A subquery, not a list of ids: the city's running projects stay in the database.
         return queryset.filter(pk__in=overdue_reports_queryset(queryset).values("pk"))
-
-
-# --- dashboard panels ------------------------------------------------------------------------
-
-
-def _is(user, *roles) -> bool:
-    return any(has_role(user, role) for role in roles)
-
-
-def _months(months) -> str:
-    return "、".join(format_month(m) for m in months)
-
-
-@panel
-def missing_reports_panel(user):
-    if not _is(user, Role.APPLICANT, Role.ORG_REVIEWER, Role.LEADERSHIP):
-        return None
-    projects = Project.objects.visible_to(user)
-    if not (sees_everything(user) or has_role(user, Role.ORG_REVIEWER)):
-        projects = projects.filter(leader=user)
-    rows = [
-        {
-            "text": f"{project.code} {project.title}",
-            "url": project_link(project),
-            "note": f"{project.leader.display_name} · 逾期未报:{_months(months)}",
-            "overdue": True,
-        }
-        for project, months in projects_with_overdue_reports(projects, limit=PANEL_LIMIT)
-    ]
-    return Panel("逾期未报的月度进展报告", rows, "没有逾期未报的进展报告。")
-
-
-@panel
-def change_requests_panel(user):
-    if _is(user, Role.LEADERSHIP):
-        status = ChangeRequest.Status.ENDORSED
-    elif _is(user, Role.ORG_REVIEWER):
-        status = ChangeRequest.Status.SUBMITTED
-    else:
-        return None
-    waiting = (
-        ChangeRequest.objects.visible_to(user)
-        .filter(status=status, project__state__in=CHANGEABLE_STATES)
-        .select_related("project")
-        .order_by("requested_at")[:PANEL_LIMIT]
-    )
-    rows = [
-        {
-            "text": f"{c.project.code} {c.get_kind_display()}变更",
-            "url": reverse("admin:projects_changerequest_change", args=[c.pk]),
-            "note": f"{format_date(c.requested_at)} 提出",
-        }
-        for c in waiting
-    ]
-    return Panel("待处理的变更申请", rows, "没有待处理的变更申请。")
-
-
-@panel
-def acceptances_panel(user):
-    if not _is(user, Role.LEADERSHIP):
-        return None
-    waiting = Project.objects.filter(state=State.ACCEPTANCE).select_related("organization")
-    rows = [
-        {"text": f"{p.code} {p.title}", "url": project_link(p), "note": str(p.organization)}
-        for p in waiting.order_by("code")[:PANEL_LIMIT]
-    ]
-    return Panel("待验收的项目", rows, "没有待验收的项目。")
-
-
-@panel
-def problem_reports_panel(user):
-    reports = ProblemReport.objects.visible_to(user).exclude(project__state__in=FINAL_STATES)
-    if _is(user, Role.LEADERSHIP):
-        reports = reports.filter(forwarded_by__isnull=False, answered_by__isnull=True)
-    elif _is(user, Role.ORG_REVIEWER):
-        reports = reports.filter(forwarded_by__isnull=True)
-    else:
-        return None
-    rows = [
-        {
-            "text": f"{r.project.code} 问题上报",
-            "url": reverse("admin:projects_problemreport_change", args=[r.pk]),
-            "note": r.description[:40],
-        }
-        for r in reports.select_related("project").order_by("submitted_at")[:PANEL_LIMIT]
-    ]
-    return Panel("待处理的问题上报", rows, "没有待处理的问题上报。")
 
 
 __all__ = [

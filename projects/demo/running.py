@@ -44,8 +44,28 @@ SUMMARY = {
     "participant_feedback": "党员普遍反映内容贴近生活,形式新颖。",
     "effect": "形成活动记录一册,社区党员活动参与率提升至 90%。",
 }
-# A one-page PDF is enough to show the document list, the download and the archive.
-DEMO_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _one_page_pdf() -> bytes:
+    """A real one-page PDF (catalog, pages, page, cross-reference table): enough to show the
+    document list and the download, and one that opens in verify_archive's usability check."""
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
+DEMO_PDF = _one_page_pdf()
 
 
 def load(data) -> list[str]:

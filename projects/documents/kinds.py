@@ -308,9 +308,9 @@ class _SystemReader:
 
 
 def disclosure_context(organization, year, user=None) -> dict:
-    from projects import reports
+    from projects.selectors import statistics
 
-    notice = reports.disclosure(user or _SystemReader(), organization.pk, year)
+    notice = statistics.disclosure(user or _SystemReader(), organization.pk, year)
     return {
         "notice": notice,
         "today": timezone.localdate(),
@@ -319,7 +319,7 @@ def disclosure_context(organization, year, user=None) -> dict:
 
 
 def disclosure_data(organization, year, context) -> tuple[list, dict]:
-    from projects.reports import DISCLOSED_AMOUNTS
+    from projects.selectors.statistics import DISCLOSED_AMOUNTS
 
     notice = context["notice"]
     data = {

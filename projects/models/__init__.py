@@ -1,3 +1,4 @@
+from projects.models.archive import ArchivePackage  # noqa: F401
 from projects.models.choices import (  # noqa: F401
     CHECKLIST,
     AcceptanceConclusion,
@@ -12,6 +13,7 @@ from projects.models.choices import (  # noqa: F401
     Term,
 )
 from projects.models.documents import IssuedDocument  # noqa: F401, E402
+from projects.models.jobs import BackgroundJob  # noqa: F401
 from projects.models.money import Disbursement, Invoice, RiskKeyword  # noqa: F401
 from projects.models.project import (  # noqa: F401
     BudgetLine,

@@ -109,7 +109,7 @@ class Invoice(models.Model):
         return f"{self.get_kind_display()} {self.code}{self.number}"
 
 
-# The list's first words (migration 0010 seeds its own frozen copy; demo_data this one): goods
+# The list's first words (migration 0012 seeds its own frozen copy; demo_data this one): goods
 # and services party fees may not pay for (预付卡, 烟酒, 礼品, 旅游, 宴请 …).
 RISK_KEYWORD_SEED = [
     ("预付卡", "预付卡、购物卡不得用党费购买"),

@@ -21,6 +21,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from accounts.scoping import ScopedQuerySet
 from projects import permissions as perm
 from projects.models.choices import (
+    CHECKLIST,
     AcceptanceConclusion,
     AllowedUse,
     BudgetItem,
@@ -192,6 +193,17 @@ def every_invoice_checked(project) -> bool:
     from projects.models.money import Invoice
 
     return not project.invoices.filter(check_status=Invoice.CheckStatus.PENDING).exists()
+
+
+def _require_conditions_met(decision: dict) -> None:
+    """二(二): the six conditions are what a project must meet to be approved. An approval
+    with any answer 不符合 is refused; the reviewer returns it for changes instead."""
+    unmet = [label for name, label in CHECKLIST if decision.get(name) is False]
+    if unmet:
+        raise ValidationError(
+            f"以下立项条件被判定为“不符合”:{'、'.join(unmet)}。"
+            "条件不符合的项目不能通过审核,请使用“退回修改”写明需修改之处。"
+        )
 
 
 def _require_opinion(opinion: str | None, what: str = "意见") -> str:
@@ -418,6 +430,7 @@ class Project(FSMModelMixin, models.Model):
     )
     def org_approve(self, *, actor, opinion: str, **decision) -> None:
         _require_opinion(opinion, "初审意见")
+        _require_conditions_met(decision)
 
     @transition(
         field=state,
@@ -455,6 +468,7 @@ class Project(FSMModelMixin, models.Model):
         self, *, actor, opinion: str, grade: int, approved_amount: Decimal, **decision
     ) -> None:
         _require_opinion(opinion, "复审意见")
+        _require_conditions_met(decision)
         amount = to_money(approved_amount)
         errors = self.approval_errors(grade, amount, self.policy())
         if errors:
@@ -556,7 +570,7 @@ class Project(FSMModelMixin, models.Model):
         field=state,
         source=State.SETTLEMENT_REVIEW,
         target=State.PAYMENT,
-        permission=perm.is_leadership,
+        permission=perm.is_independent_payment_approver,
         custom={"label": "批准拨付", "review": ReviewKind.SETTLEMENT, "decision": Decision.APPROVE},
     )
     def approve_payment(self, *, actor, opinion: str, payable_limit: Decimal, **decision) -> None:

@@ -23,6 +23,7 @@ from django.db.models import Count, Sum
 from openpyxl import Workbook, load_workbook
 
 from projects import permissions as perm
+from projects.exchange.writer import add_sheet, looks_like_formula
 from projects.models import BudgetLine, Project
 from projects.models.money import Invoice
 from projects.money import normalise_text, to_money
@@ -31,7 +32,6 @@ from projects.services.errors import WorkflowError
 from projects.services.invoices import invoice_duplicates, invoice_validate
 from projects.services.locking import locked_project
 from projects.uploads import check_ooxml_bounds
-from projects.xlsx import FORMULA_STARTS, add_sheet
 
 # Chinese header -> field; the first nine are the platform's export columns.
 COLUMNS = {
@@ -204,10 +204,8 @@ def _line_resolver(lines: list[BudgetLine]):
 
 
 def _formula_cells(data: dict) -> bool:
-    # After normalising: ' =1+1', '\r=1', '\u3000=1+1', '\xa0@SUM(A1)' are formulas too.
-    return any(
-        isinstance(v, str) and normalise_text(v).startswith(FORMULA_STARTS) for v in data.values()
-    )
+    # Judged after the leading blanks: ' =1+1', '\r=1', '\u3000=1+1', '\xa0@SUM(A1)' too.
+    return any(looks_like_formula(v) for v in data.values())
 
 
 def validate_rows(project: Project, rows: list[ImportRow], *, actor) -> None:

@@ -183,6 +183,11 @@ def apply_transition(
             review_create(locked, name, actor, decision)
             if name == "settle":
                 disbursement_create(project=locked, actor=actor, decision=decision)
+            if name == "close":
+                # The archive package's PDFs, rendered before the event takes the history lock.
+                from projects.archive.package import archive_documents_render
+
+                documents = archive_documents_render(locked, actor=actor)
             history = events.record(
                 actor=actor,
                 action=name,
@@ -191,6 +196,10 @@ def apply_transition(
                 opinion=decision.get("opinion") or "",
                 data=decided_values(locked, name, decision),
             )
+            if name == "close":
+                from projects.archive.package import archive_package_build
+
+                archive_package_build(project=locked, actor=actor, documents=documents)
             transaction.on_commit(lambda: _notify(history))
     except ValidationError as exc:
         raise WorkflowError(exc.messages) from exc

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from accounts.models import Organization
 from accounts.roles import sees_everything
 from projects import permissions as perm
+from projects.exchange.writer import add_sheet, workbook_response
 from projects.models import Project, ProjectHistory
 from projects.models.money import Disbursement
 from projects.money import format_cny, to_chinese_capital
@@ -25,7 +26,6 @@ from projects.selectors.ledgers import pool_ledger, sub_ledger
 from projects.services.errors import WorkflowError
 from projects.services.final_accounts import final_accounts_get
 from projects.services.invoice_imports import invoice_import, invoice_import_template
-from projects.xlsx import add_sheet, workbook_response
 
 MAX_UPLOAD = 5 * 1024 * 1024
 MAX_ZIP_UPLOAD = 50 * 1024 * 1024  # the tax platform's zip: PDF, OFD and XML of each invoice

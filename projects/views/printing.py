@@ -1,23 +1,21 @@
 """Views of the printing area, under /admin/ (staff login, scoped by Project.objects.visible_to).
 
 The application form (项目申请书) in the layout of the regulation's 附表 (三(二)1), with the
-decisions so far and their signatures, as a print-ready page and as xlsx.
+decisions so far and their signatures (Beijing time), as a print-ready page and as xlsx.
 """
 
-from io import BytesIO
+from decimal import Decimal
 
 from django.contrib import admin
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
-from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
+from projects.dates import format_date, format_datetime
+from projects.exchange.writer import safe_value, style_cell, workbook_response
 from projects.models import CHECKLIST, Project
-from projects.money import format_cny
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from projects.money import ZERO, format_cny, to_money
 
 
 def _project_for(request, pk: int) -> Project:
@@ -27,8 +25,14 @@ def _project_for(request, pk: int) -> Project:
     )
 
 
-def application_rows(project: Project) -> dict:
-    """Everything the form prints, as plain text rows shared by the page and the xlsx."""
+def _quantity(value: Decimal):
+    """A quantity cell: 3 rather than 3.00; a fraction stays exact (never a float)."""
+    return int(value) if value == value.to_integral_value() else value.normalize()
+
+
+def application_values(project: Project) -> dict:
+    """Everything the form prints, typed: amounts stay Decimal (numbers in the xlsx, ¥ on the
+    page, see application_rows), times are Beijing time (projects.dates.format_datetime)."""
     header = [
         ("项目编号", project.code),
         ("项目名称", project.title),
@@ -38,14 +42,11 @@ def application_rows(project: Project) -> dict:
         ("党费使用范围", project.get_allowed_use_display() or "—"),
         ("项目来源", project.get_origin_display()),
         ("项目周期", project.get_term_display()),
-        (
-            "起止日期",
-            f"{project.start_date or '—'} 至 {project.end_date or '—'}",
-        ),
+        ("起止日期", f"{format_date(project.start_date)} 至 {format_date(project.end_date)}"),
         ("申报等级", project.get_proposed_grade_display()),
-        ("申请金额", format_cny(project.requested_amount)),
+        ("申请金额", to_money(project.requested_amount or ZERO)),
         ("核定等级", project.get_grade_display() if project.grade else "—"),
-        ("核定金额", format_cny(project.approved_amount)),
+        ("核定金额", to_money(project.approved_amount or ZERO)),
         ("当前状态", project.get_state_display()),
     ]
     sections = [
@@ -59,9 +60,9 @@ def application_rows(project: Project) -> dict:
         (
             line.get_item_display(),
             line.description,
-            str(line.quantity),
-            format_cny(line.unit_price),
-            format_cny(line.amount),
+            _quantity(line.quantity),
+            to_money(line.unit_price),
+            to_money(line.amount),
         )
         for line in project.budget_lines.all()
     ]
@@ -74,7 +75,7 @@ def application_rows(project: Project) -> dict:
             f"{review.reviewer_name}({review.reviewer_organization}"
             f"{' · ' + review.reviewer_title if review.reviewer_title else ''},"
             f"{review.reviewer_role})",
-            timezone.localtime(review.signed_at).strftime("%Y-%m-%d %H:%M"),
+            format_datetime(review.signed_at),
         )
         for review in review_list
     ]
@@ -94,24 +95,45 @@ def application_rows(project: Project) -> dict:
         "header": header,
         "sections": sections,
         "budget": budget,
-        "budget_total": format_cny(project.budget_total()),
+        "budget_total": project.budget_total(),
         "reviews": reviews,
         "conditions": conditions,
     }
 
 
+def _shown(value):
+    """A typed value as the page shows it: amounts as ¥1,234.50."""
+    return format_cny(value) if isinstance(value, Decimal) else value
+
+
+def application_rows(project: Project) -> dict:
+    """The form as the page (and its PDF, projects.documents) shows it: amounts as ¥1,234.50."""
+    values = application_values(project)
+    return {
+        **values,
+        "header": [(label, _shown(value)) for label, value in values["header"]],
+        "budget": [
+            (item, text, quantity, format_cny(price), format_cny(amount))
+            for item, text, quantity, price, amount in values["budget"]
+        ],
+        "budget_total": format_cny(values["budget_total"]),
+    }
+
+
 def application_print(request, pk: int):
-    project = _project_for(request, pk)
-    context = {"project": project, **application_rows(project)}
     from projects.views.documents import print_verification
 
+    project = _project_for(request, pk)
+    context = {"project": project, **application_rows(project)}
     print_verification(request, "application", context, project=project)
     return render(request, "projects/print/application.html", context)
 
 
 def application_xlsx(request, pk: int):
+    """The same content as one sheet; every user text through the one neutraliser, amounts as
+    numbers (money format), a Chinese file name (项目申请书-2026-0001.xlsx)."""
     project = _project_for(request, pk)
-    rows = application_rows(project)
+    rows = application_values(project)
     book = Workbook()
     sheet = book.active
     sheet.title = "项目申请书"
@@ -123,8 +145,9 @@ def application_xlsx(request, pk: int):
         sheet.column_dimensions[column].width = 22
 
     def line(*values, bold=False):
-        sheet.append(list(values))
+        sheet.append([safe_value(value) for value in values])
         for cell in sheet[sheet.max_row]:
+            style_cell(cell)
             cell.border, cell.alignment = box, wrap
             if bold:
                 cell.font = Font(bold=True)
@@ -145,11 +168,7 @@ def application_xlsx(request, pk: int):
     line("审核类型", "决定", "意见", "签名", "签署时间", bold=True)
     for review in rows["reviews"]:
         line(*review)
-    out = BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="application-{project.code}.xlsx"'
-    return response
+    return workbook_response(book, f"项目申请书-{project.code}.xlsx")
 
 
 urlpatterns: list = [

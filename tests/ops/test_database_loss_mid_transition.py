@@ -15,9 +15,8 @@ from django.core.management import call_command
 from django.db import OperationalError, connection
 
 from config.middleware import UNAVAILABLE_MESSAGE
-from projects import services
 from projects.models import FundingPolicy, Project, ProjectHistory, Review
-from projects.services import apply_transition
+from projects.services import apply_transition, transitions
 from tests.factories import PASSWORD
 from tests.projects.conftest import CHECKLIST_YES
 
@@ -43,19 +42,21 @@ def terminate_own_backend() -> None:
 
 @pytest.fixture
 def cut_database_once(monkeypatch):
-    """Install a side effect on `name` that kills the connection the first time it runs."""
+    """Kill the connection the first time `name` has written its state, review and event
+    (just after its event is recorded, inside the transaction)."""
 
     def install(name: str) -> list[bool]:
         fired: list[bool] = []
+        real_record = transitions.events.record
 
-        def effect(project, actor, decision, history):
-            if not fired:
+        def record_then_cut(**kwargs):
+            row = real_record(**kwargs)
+            if kwargs.get("action") == name and not fired:
                 fired.append(True)
                 terminate_own_backend()
+            return row
 
-        monkeypatch.setitem(
-            services.SIDE_EFFECTS, name, [*services.SIDE_EFFECTS.get(name, []), effect]
-        )
+        monkeypatch.setattr(transitions.events, "record", record_then_cut)
         return fired
 
     return install

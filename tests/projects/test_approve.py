@@ -175,3 +175,23 @@ def test_two_approvals_at_once_cannot_overdraw_the_pool(
         policy.refresh_from_db()
         assert policy.committed() == Decimal("3000.00") * (round_number + 1)
         assert policy.remaining() >= 0
+
+
+def test_leadership_approval_with_a_condition_not_met_is_refused(reviewed, leader):
+    """二(二) holds in the service path too, not only in the form."""
+    checklist = {**CHECKLIST_YES, "cond_budget": False}
+    with pytest.raises(WorkflowError) as err:
+        apply_transition(
+            reviewed,
+            "approve",
+            actor=leader,
+            opinion="同意立项",
+            grade=3,
+            approved_amount=Decimal("3000.00"),
+            **checklist,
+        )
+    assert "严谨准确的财务预算" in str(err.value) and "退回修改" in str(err.value)
+    reviewed.refresh_from_db()
+    assert reviewed.state == State.LEADERSHIP_REVIEW
+    assert reviewed.approved_amount is None and reviewed.committed_amount == 0
+    assert not Review.objects.filter(kind="leadership").exists()

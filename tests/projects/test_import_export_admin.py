@@ -198,7 +198,7 @@ def test_disbursement_export_is_typed_and_scoped(reviewer, finance, org_a, org_b
             paid_by=finance,
         )
     # The disbursement admin arrives with issue 5; its mixin streams through the same call.
-    from projects import importexport as ie
+    from projects.exchange import export as ie
 
     resource = ie.DisbursementResource(user=reviewer)
     rows = rows_of(ie.export_response(resource, Disbursement.objects.all(), "x.xlsx"))
@@ -207,3 +207,117 @@ def test_disbursement_export_is_typed_and_scoped(reviewer, finance, org_a, org_b
     assert body[0][header.index("金额")] == 1234.5
     assert body[0][header.index("用途")].startswith("'=")
     assert body[0][header.index("凭证日期")].date() == timezone.localdate()
+
+
+# --- issue 10: a mistyped export filter is answered like the changelist, never a 500 -------
+
+EXPORTS = [
+    "admin:projects_project_export",
+    "admin:projects_invoice_export",
+    "admin:projects_disbursement_export",
+    "admin:accounts_user_export",
+    "admin:accounts_organization_export",
+]
+BAD_FILTERS = [
+    "grade__exact=abc",
+    "requested_amount=abc",
+    "project__id__exact=abc",
+    "id__exact=abc",
+    "pk__in=1,abc",
+    "year=abc",
+    "amount__gte=1e999x",
+    "created_at__gte=not-a-date",
+    "is_active__exact=maybe",
+    "organization__id__exact=%00",
+]
+
+
+@pytest.mark.parametrize("url_name", EXPORTS)
+@pytest.mark.parametrize("bad", BAD_FILTERS)
+def test_export_with_a_mistyped_filter_is_never_a_500(client, admin_user, org_a, url_name, bad):
+    ProjectFactory(organization=org_a)
+    login(client, admin_user)
+    url = reverse(url_name)
+    changelist = url.removesuffix("export/")
+    response = client.get(f"{url}?{bad}")
+    assert response.status_code in (200, 302, 400), response.status_code
+    if response.status_code == 302:
+        assert response["Location"].startswith(changelist)
+        assert "e=1" in response["Location"]
+        page = client.get(response["Location"])
+        assert page.status_code == 200
+        assert "导出的筛选条件无效" in page.content.decode()
+    elif response.status_code == 200:
+        # A parameter the changelist ignores: the export is the unfiltered list, as there.
+        assert response["Content-Disposition"].startswith("attachment")
+    # Whatever the export answered, the changelist answers the same way.
+    listed = client.get(f"{changelist}?{bad}")
+    assert (listed.status_code == 302) == (response.status_code == 302)
+
+
+# --- issue 10: an xlsx import is bounded before it is parsed (hole 12) ----------------------
+
+
+def bomb_xlsx(size: int) -> bytes:
+    """A valid workbook whose sheet ends with one cell of `size` letters: openpyxl would
+    inflate all of it into memory to read the rows."""
+    import zipfile
+
+    base = tablib.Dataset(headers=["名称", "类型"])
+    base.append(["甲", "乙"])
+    sheet = "xl/worksheets/sheet1.xml"
+    source = zipfile.ZipFile(io.BytesIO(base.export("xlsx")))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename != sheet:
+                target.writestr(info, source.read(info.filename))
+        head, tail = source.read(sheet).split(b"</sheetData>", 1)
+        with target.open(sheet, "w") as stream:
+            stream.write(head + b'<row r="3"><c r="A3" t="inlineStr"><is><t>')
+            block = b"A" * (1024 * 1024)
+            for _ in range(size // len(block)):
+                stream.write(block)
+            stream.write(b"</t></is></c></row></sheetData>" + tail)
+    return out.getvalue()
+
+
+def test_import_of_a_compression_bomb_is_refused_before_parsing(client, admin_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = bomb_xlsx(80 * 1024 * 1024)  # 80 MiB inflated, about 80 KB on disk
+    assert len(data) < 1024 * 1024
+    login(client, admin_user)
+    url = reverse("admin:accounts_organization_import")
+    upload = SimpleUploadedFile("炸弹.xlsx", data)
+    response = client.post(url, {"format": "0", "import_file": upload})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "压缩比异常" in page or "解压后超过" in page
+    assert "confirm_form" not in response.context
+    assert not Organization.objects.filter(name="甲").exists()
+
+
+def test_import_bound_accepts_an_ordinary_workbook_and_refuses_a_bomb():
+    from django.core.exceptions import ValidationError
+
+    from projects.admin.importexport import BoundedXLSX
+
+    data = tablib.Dataset(headers=["名称"])
+    data.append(["甲"])
+    assert BoundedXLSX().create_dataset(data.export("xlsx"))[0] == ("甲",)
+    with pytest.raises(ValidationError, match="压缩比异常"):
+        BoundedXLSX().create_dataset(bomb_xlsx(4 * 1024 * 1024))
+    with pytest.raises(ValidationError, match="无法读取"):
+        BoundedXLSX().create_dataset(b"not a zip")
+
+
+def test_a_file_that_is_not_xlsx_gets_a_chinese_message(client, admin_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    login(client, admin_user)
+    url = reverse("admin:accounts_organization_import")
+    upload = SimpleUploadedFile("假的.xlsx", b"PK\x03\x04 not really")
+    response = client.post(url, {"format": "0", "import_file": upload})
+    assert response.status_code == 200
+    assert "无法读取" in response.content.decode()

@@ -1,11 +1,17 @@
 """The printable application form (项目申请书, the regulation's 附表): page and xlsx, scoped."""
 
+import datetime
+from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.staticfiles import finders
 from openpyxl import load_workbook
+
+from projects.models import Project, Review
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +48,50 @@ def test_xlsx_has_the_same_content(client, approved, leader):
     sheet = load_workbook(BytesIO(response.content)).active
     cells = {str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value}
     assert "党费项目申请书" in cells and approved.title in cells
-    assert "¥3,000.00" in cells and "同意立项" in cells
+    assert "同意立项" in cells
+    # Amounts are numbers in money format, not text (issue 10).
+    amounts = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, Decimal | int)]
+    approved_cell = next(row[1] for row in sheet.iter_rows() if row[0].value == "核定金额")
+    assert approved_cell.data_type == "n" and approved_cell.value == 3000
+    assert approved_cell.number_format == "#,##0.00"
+    assert amounts
+
+
+def test_xlsx_has_a_chinese_file_name(client, approved, leader):
+    client.force_login(leader)
+    disposition = client.get(xlsx_url(approved))["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert quote(f"项目申请书-{approved.code}.xlsx") in disposition
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","点我")', "=1+1", " =1+1", "\u3000@SUM(A1)"]
+
+
+def test_xlsx_never_writes_user_text_as_a_formula(client, approved, leader):
+    """A title, a purpose and a reviewer's opinion that look like formulas stay text."""
+    title, purpose, content, opinion = FORMULAS
+    Project.objects.filter(pk=approved.pk).update(title=title, purpose=purpose, content=content)
+    Review.objects.filter(project=approved).update(opinion=opinion)
+    client.force_login(leader)
+    sheet = load_workbook(BytesIO(client.get(xlsx_url(approved)).content)).active
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = {c.value for c in cells if isinstance(c.value, str)}
+    for text in FORMULAS:
+        assert "'" + text in texts  # the text is kept, behind the apostrophe
+
+
+def test_signatures_print_in_beijing_time(client, approved, leader):
+    """A signature at 07:30 on 3 March, Beijing time, is 23:30 on 2 March in UTC."""
+    signed = datetime.datetime(2026, 3, 3, 7, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    Review.objects.filter(project=approved).update(signed_at=signed)
+    client.force_login(leader)
+    page = client.get(print_url(approved)).content.decode()
+    assert "2026年3月3日 07:30" in page and "23:30" not in page
+    sheet = load_workbook(BytesIO(client.get(xlsx_url(approved)).content)).active
+    texts = {str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None}
+    assert "2026年3月3日 07:30" in texts
+    assert not any("23:30" in text for text in texts)
 
 
 @pytest.mark.parametrize("make_url", [print_url, xlsx_url])
@@ -72,5 +121,5 @@ def test_signing_times_and_six_conditions_are_printed(client, approved, applican
     review.save(update_fields=["signed_at"])
     client.force_login(applicant)
     body = client.get(print_url(approved)).content.decode()
-    assert "2026-03-02 04:30" in body and "2026-03-01 20:30" not in body
+    assert "2026年3月2日 04:30" in body and "20:30" not in body
     assert "六项条件" in body and "层次鲜明的活动目标:是" in body

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from projects import reports
 from projects.models import Disbursement, Project, ProjectHistory
 from projects.models.running import ProgressReport
+from projects.selectors import statistics
 from tests.factories import PASSWORD, FundingPolicyFactory, ProjectFactory
 
 D = Decimal
@@ -125,7 +125,7 @@ def months_between(start, end):
 
 
 def test_year_figures_match_hand_computation(city, leader, org_a, org_b):
-    report = reports.year_report(leader, YEAR)
+    report = statistics.year_report(leader, YEAR)
     by_org = {row.label: row for row in report.tables[0].rows}
     a, b = by_org[org_a.name], by_org[org_b.name]
     assert (a.count, a.applied, a.approved, a.disbursed, a.losses, a.remaining) == (
@@ -160,7 +160,7 @@ def test_year_figures_match_hand_computation(city, leader, org_a, org_b):
 
 
 def test_org_user_sees_only_own_organisation(city, reviewer, org_a, org_b):
-    report = reports.year_report(reviewer, YEAR)
+    report = statistics.year_report(reviewer, YEAR)
     assert [row.label for row in report.tables[0].rows] == [org_a.name]
     assert report.tables[0].total.applied == D("15000.00")
     assert report.first_reviews == 3
@@ -193,7 +193,9 @@ def test_year_xlsx_numbers_are_numbers(client, city, leader, org_a):
     assert rows[0][0] == "分组"
     row = next(r for r in rows if r[0] == org_a.name)
     assert row[1:] == (2, 15000, 12000, 7500, 200, 4000)
-    assert book["概况"]["B7"].value == 0.5
+    summary = dict(book["概况"].iter_rows(min_row=2, values_only=True))
+    assert summary["初审按期率"] == 0.5
+    assert summary["年度经费总额"] == 100000 and summary["剩余额度"] == 88500
 
 
 def test_disclosure_page(client, city, reviewer, org_a, org_b):
@@ -228,3 +230,74 @@ def test_report_pages_query_count_is_constant(
     # 10, and the first print's issued version (issue 13): look-up, savepoint, insert, release.
     with django_assert_max_num_queries(10 + 4):
         client.get(reverse("projects:report_disclosure", args=[YEAR, org_a.pk]))
+
+
+# --- issue 10, hole 14: scoped roles see their own figures, never the district pool ---------
+
+
+def test_district_roles_see_the_pool(city, leader, finance, auditor):
+    for user in (leader, finance, auditor):
+        report = statistics.year_report(user, YEAR)
+        assert report.district
+        assert report.pool_total == D("100000.00")
+        assert report.pool_remaining == D("88500.00")
+
+
+@pytest.mark.parametrize("role", ["applicant", "reviewer"])
+def test_scoped_roles_see_only_their_own_figures(city, request, org_a, role):
+    user = request.getfixturevalue(role)
+    report = statistics.year_report(user, YEAR)
+    assert not report.district
+    assert report.pool_total is None and report.pool_remaining is None
+    assert report.total.approved == D("12000.00")
+
+
+@pytest.mark.parametrize("role", ["applicant", "reviewer"])
+def test_scoped_year_page_labels_own_figures_and_hides_the_pool(client, city, request, role):
+    user = request.getfixturevalue(role)
+    login(client, user)
+    page = client.get(reverse("projects:report_year"), {"year": YEAR}).content.decode()
+    assert "本组织核定合计" in page and "¥12,000.00" in page
+    for hidden in ("年度经费总额", "剩余额度", "¥100,000.00", "¥88,500.00"):
+        assert hidden not in page
+    response = client.get(reverse("projects:report_year_xlsx", args=[YEAR]))
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    summary = dict(book["概况"].iter_rows(min_row=2, values_only=True))
+    assert summary["本组织核定合计"] == 12000
+    assert "年度经费总额" not in summary and "剩余额度" not in summary
+
+
+def test_district_year_page_shows_the_pool(client, city, finance):
+    login(client, finance)
+    page = client.get(reverse("projects:report_year"), {"year": YEAR}).content.decode()
+    assert "年度经费总额" in page and "¥100,000.00" in page and "¥88,500.00" in page
+    assert "本组织核定合计" not in page
+
+
+def test_disclosure_lists_codes_by_number(client, city, reviewer, org_a, applicant):
+    """2026-10000 comes after 2026-9999 (codes sort by year and number, not as text)."""
+    late = ProjectFactory(organization=org_a, leader=applicant, title="甲万")
+    put(late, approved_amount=D("1.00"), number=10000, code=f"{YEAR}-10000")
+    early = ProjectFactory(organization=org_a, leader=applicant, title="甲九")
+    put(early, approved_amount=D("1.00"), number=9999, code=f"{YEAR}-9999")
+    notice = statistics.disclosure(reviewer, org_a.pk, YEAR)
+    codes = [p.code for p in notice.projects]
+    assert codes.index(f"{YEAR}-9999") < codes.index(f"{YEAR}-10000")
+
+
+def test_index_panels_list_codes_by_number(db, org_a, applicant, leader):
+    """The leadership panel: 2026-9999 before 2026-10000 (same submission time)."""
+    from projects.selectors.dashboard import leadership_panel
+
+    submitted = timezone.now()
+    for number in (10000, 9999):
+        project = ProjectFactory(organization=org_a, leader=applicant)
+        put(
+            project,
+            state="leadership_review",
+            submitted_at=submitted,
+            number=number,
+            code=f"{YEAR}-{number}",
+        )
+    texts = [row["text"] for row in leadership_panel(leader).rows]
+    assert [t.split()[0] for t in texts] == [f"{YEAR}-9999", f"{YEAR}-10000"]

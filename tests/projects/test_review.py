@@ -8,6 +8,7 @@ from django.core import mail
 from django.utils import timezone
 
 from projects.models import Project, Review, State
+from projects.models.choices import CHECKLIST
 from projects.services import WorkflowError, apply_transition
 from tests.projects.conftest import CHECKLIST_YES
 
@@ -20,9 +21,8 @@ def submitted(draft, applicant):
 
 
 def test_org_approve_signs_review_with_checklist(submitted, reviewer):
-    checklist = {**CHECKLIST_YES, "cond_argument": False}
     project = apply_transition(
-        submitted, "org_approve", actor=reviewer, opinion="同意上报", **checklist
+        submitted, "org_approve", actor=reviewer, opinion="同意上报", **CHECKLIST_YES
     )
     assert project.state == State.LEADERSHIP_REVIEW
     review = Review.objects.get(project=project)
@@ -32,7 +32,32 @@ def test_org_approve_signs_review_with_checklist(submitted, reviewer):
     assert review.reviewer_title == "支部书记"
     assert review.reviewer_role == "项目部(基层党组织)"
     assert review.signed_at is not None
-    assert review.cond_goals is True and review.cond_argument is False
+    assert review.cond_goals is True and review.cond_argument is True
+
+
+@pytest.mark.parametrize("field", ["cond_budget", "cond_feasible"])
+def test_approval_with_a_condition_not_met_is_refused_and_points_to_return(
+    field, submitted, reviewer
+):
+    """二(二): the six conditions are what a project must meet; 不符合 cannot pass."""
+    checklist = {**CHECKLIST_YES, field: False}
+    with pytest.raises(WorkflowError) as err:
+        apply_transition(submitted, "org_approve", actor=reviewer, opinion="同意", **checklist)
+    assert "退回修改" in str(err.value)
+    label = dict(CHECKLIST)[field]
+    assert label in str(err.value)
+    submitted.refresh_from_db()
+    assert submitted.state == State.ORG_REVIEW
+    assert not Review.objects.exists()
+
+
+def test_return_with_conditions_not_met_is_allowed(submitted, reviewer):
+    checklist = {**CHECKLIST_YES, "cond_budget": False}
+    project = apply_transition(
+        submitted, "org_return", actor=reviewer, opinion="预算不准确", **checklist
+    )
+    assert project.state == State.RETURNED
+    assert Review.objects.get(project=project).cond_budget is False
 
 
 @pytest.mark.parametrize("name", ["org_approve", "org_return", "org_reject"])

@@ -10,7 +10,6 @@ from django.utils import timezone
 from projects.admin.running import missing_reports_panel
 from projects.models import ProgressReport, Project, ProjectHistory, State
 from projects.reminders import collect
-from projects.reports import year_report
 from projects.selectors.obligations import (
     add_months,
     first_review_counts,
@@ -20,6 +19,7 @@ from projects.selectors.obligations import (
     monthly_status_for,
     overdue_reports_queryset,
 )
+from projects.selectors.statistics import year_report
 from tests.factories import PASSWORD, ProjectFactory
 
 pytestmark = pytest.mark.django_db

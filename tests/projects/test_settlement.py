@@ -343,3 +343,24 @@ def test_payment_forms_share_the_one_field_list():
     assert tuple(PaymentForm.base_fields) == PAYMENT_FIELDS
     assert set(PAYMENT_FIELDS) <= set(SettleForm.base_fields)
     assert list(RecordForm().fields) == ["amount", "purpose", *PAYMENT_FIELDS]
+
+
+def test_separation_of_duties_who_checked_an_invoice_does_not_approve_the_payment(
+    accepted, applicant, reviewer, leader, advance, work_committee
+):
+    # Issue 10, hole 13: the invoice checks decide the settlement amount the payment
+    # approval bounds, so the member who checked one of them does not approve its payment.
+    from projects.services.invoices import invoice_check
+
+    both = UserFactory(organization=work_committee, roles=[Role.LEADERSHIP, Role.FINANCE])
+    (invoice,) = add_invoices(accepted, applicant, Decimal("1000.00"))
+    invoice_check(invoice=invoice, actor=both, qualified=True)
+    line = accepted.budget_lines.get()
+    project = advance(
+        accepted, ("request_settlement", reviewer, {"actual_amounts": {line.pk: "1000"}})
+    )
+    decision = {"opinion": "同意拨付", "payable_limit": Decimal("1000")}
+    with pytest.raises(WorkflowError, match="无权"):
+        apply_transition(project, "approve_payment", actor=both, **decision)
+    project = apply_transition(project, "approve_payment", actor=leader, **decision)
+    assert project.state == State.PAYMENT and project.payment_approved_by == leader

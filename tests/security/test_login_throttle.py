@@ -35,7 +35,7 @@ def test_settings_lock_by_username_and_address_with_a_cool_off():
 def test_a_wrong_password_shows_the_ordinary_chinese_form_error(client, applicant):
     response = attempt(client, "alice", "wrong-password")
     assert response.status_code == 200
-    assert "请输入一个正确的" in response.content.decode()
+    assert "用户名或密码不正确" in response.content.decode()
 
 
 @pytest.mark.django_db

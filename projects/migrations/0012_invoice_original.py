@@ -50,7 +50,7 @@ def seed_and_backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("projects", "0009_invoice_identity_across_kinds"),
+        ("projects", "0011_archive_package"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
