@@ -437,8 +437,9 @@ def test_payment_approver_may_not_check_or_recheck_that_projects_invoices(
         invoice_add(project=accepted, actor=applicant, **invoice_data(accepted, amount=t, total=t))
         for t in ("1000.00", "500.00", "300.00")
     )
-    # Before approving, finance2 is just finance: may check.
-    invoice_check(invoice=first, actor=finance2, qualified=True)
+    # finance2 (also leadership) checks none of them: whoever checked one may not approve
+    # the payment (the other half of the rule, tested in test_settlement).
+    invoice_check(invoice=first, actor=finance, qualified=True)
     line = accepted.budget_lines.get()
     project = advance(
         accepted,
