@@ -255,6 +255,8 @@ ORG_REVIEW_DAYS = env.int("ORG_REVIEW_DAYS", default=7)
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# The preview between 预览 and 确认导入 lives in the database, not in one server's /tmp.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "projects.exchange.tmp_storage.DatabaseTmpStorage"
 
 LOGGING = {
     "version": 1,
