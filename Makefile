@@ -17,7 +17,7 @@ MEMORY_STORAGE_TESTS := tests/projects/test_documents.py tests/projects/test_mon
 	tests/projects/test_invoice_import.py tests/projects/test_import_export_admin.py \
 	tests/projects/test_jobs.py tests/projects/test_jobs_workers.py tests/projects/test_archive.py \
 	tests/projects/test_archive_package.py tests/projects/test_pdf_documents.py \
-	tests/security/test_uploads.py tests/storage
+	tests/security/test_uploads.py tests/projects/test_import_previews.py tests/storage
 
 .PHONY: install lock check-lock demo test test-sqlite test-postgres lint serve
 
