@@ -10,6 +10,15 @@ export DJANGO_SETTINGS_MODULE := config.settings
 LOCK_OPTIONS := --quiet --generate-hashes --extra=dev --strip-extras --allow-unsafe \
 	--no-emit-index-url --no-emit-find-links
 
+# Every flow that stores or serves a file (uploads and downloads, import previews, export
+# jobs, archive packages, generated PDFs with attachments), run with the default storage in
+# memory and no MEDIA_ROOT on disk: tests/conftest.py fails a test that created it.
+MEMORY_STORAGE_TESTS := tests/projects/test_documents.py tests/projects/test_money_pages.py \
+	tests/projects/test_invoice_import.py tests/projects/test_import_export_admin.py \
+	tests/projects/test_jobs.py tests/projects/test_jobs_workers.py tests/projects/test_archive.py \
+	tests/projects/test_archive_package.py tests/projects/test_pdf_documents.py \
+	tests/security/test_uploads.py tests/projects/test_import_previews.py tests/storage
+
 .PHONY: install lock check-lock demo test test-sqlite test-postgres lint serve
 
 # Every package at the version and hash of requirements.lock (nothing floats), then the
@@ -45,6 +54,8 @@ demo: install
 # concurrency) only run in the PostgreSQL pass; under CI a missing PostgreSQL is a failure.
 test: install
 	$(BIN)/python -m pytest -m "not postgres" -q
+	@echo "== 文件相关的测试以内存存储再运行一遍(不得写本地磁盘)"
+	TEST_STORAGE=memory $(BIN)/python -m pytest -m "not postgres" -q $(MEMORY_STORAGE_TESTS)
 	@url="$${TEST_DATABASE_URL:-$(PG_URL)}"; \
 	if $(BIN)/python scripts/db_reachable.py "$$url"; then \
 		echo "== 在 PostgreSQL 上再运行一遍 ($$url)"; \

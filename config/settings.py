@@ -8,6 +8,7 @@ import datetime
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from config.keys import key
 
@@ -169,8 +170,31 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # with no collected folder at all (whitenoise would warn "No directory at" on every start).
 STATIC_MANIFEST = env.bool("DJANGO_STATIC_MANIFEST", default=False)
 STATIC_ROOT = BASE_DIR / "staticfiles" if STATIC_MANIFEST else None
+# Every file (uploads, exports, archive packages) goes through this one default storage:
+# the local MEDIA_ROOT for the demo and a single server, or an S3-compatible bucket
+# (DJANGO_STORAGE=s3) so that app servers keep nothing on their own disks. The bucket is
+# never public: files are private objects, served only through the scoped download views.
+DEFAULT_STORAGE = env.str("DJANGO_STORAGE", default="local")
+if DEFAULT_STORAGE == "s3":
+    DEFAULT_FILE_STORAGE_CONFIG = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("DJANGO_S3_BUCKET"),
+            "endpoint_url": env.str("DJANGO_S3_ENDPOINT_URL", default="") or None,
+            "access_key": env.str("DJANGO_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("DJANGO_S3_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("DJANGO_S3_REGION", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+elif DEFAULT_STORAGE == "local":
+    DEFAULT_FILE_STORAGE_CONFIG = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ImproperlyConfigured("DJANGO_STORAGE 只能是 local 或 s3。")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_FILE_STORAGE_CONFIG,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -255,6 +279,8 @@ ORG_REVIEW_DAYS = env.int("ORG_REVIEW_DAYS", default=7)
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# The preview between 预览 and 确认导入 lives in the database, not in one server's /tmp.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "projects.exchange.tmp_storage.DatabaseTmpStorage"
 
 LOGGING = {
     "version": 1,

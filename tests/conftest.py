@@ -2,6 +2,7 @@
 reviewer of organisation B (the outsider), leadership, finance and an auditor."""
 
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -20,12 +21,29 @@ settings.TWO_FACTOR_REQUIRED_ROLES = []
 from accounts.roles import Role  # noqa: E402
 from tests.factories import OrganizationFactory, UserFactory, WorkCommitteeFactory  # noqa: E402
 
+# TEST_STORAGE=memory (`make test` runs the file-touching modules so, see the Makefile):
+# the default storage is Django's InMemoryStorage and MEDIA_ROOT a folder that does not
+# exist; a test fails if anything created it, i.e. wrote a file to disk beside the storage
+# API (an app server behind a load balancer must keep nothing on its own disk).
+MEMORY_STORAGE = os.environ.get("TEST_STORAGE") == "memory"
+IN_MEMORY = {"BACKEND": "django.core.files.storage.InMemoryStorage"}
+
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path_factory):
+def _media_in_tmp(request, settings, tmp_path_factory):
     # Uploads, archive packages and generated files of a test go to a folder of its own,
     # never into the project's var/media.
-    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+    if not MEMORY_STORAGE:
+        settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+        yield
+        return
+    absent = tmp_path_factory.getbasetemp() / f"absent-media-{request.node.nodeid.__hash__()}"
+    settings.MEDIA_ROOT = str(absent)
+    settings.STORAGES = {**settings.STORAGES, "default": IN_MEMORY}
+    yield
+    # Fixtures such as `media` may have pointed MEDIA_ROOT elsewhere: neither may exist.
+    for root in {absent, Path(settings.MEDIA_ROOT)}:
+        assert not root.exists(), f"写入了本地磁盘:{root}"
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from import_export.formats.base_formats import XLSX
 from accounts.roles import is_read_only
 from projects import permissions as perm
 from projects.exchange import export as ie
+from projects.exchange.tmp_storage import acting_user
 from projects.models import Project
 from projects.uploads import check_ooxml_bounds
 
@@ -130,13 +131,24 @@ class _ImportExportMixin(ImportMixin, _ExportMixin):
         message = " ".join(e.messages) if isinstance(e, ValidationError) else UNREADABLE
         form.add_error("import_file", message)
 
+    def import_action(self, request, **kwargs):
+        # The preview is stored in the database (IMPORT_EXPORT_TMP_STORAGE_CLASS) under this
+        # user, so that any app process can confirm it and nobody else can.
+        with acting_user(request.user):
+            return super().import_action(request, **kwargs)
+
     def process_import(self, request, **kwargs):
+        app, model = self.opts.app_label, self.opts.model_name
         try:
-            return super().process_import(request, **kwargs)
+            with acting_user(request.user):
+                return super().process_import(request, **kwargs)
         except ValidationError as exc:
             # The confirm step reads the stored file again: the same bounds, never a 500.
             messages.error(request, " ".join(exc.messages))
-            app, model = self.opts.app_label, self.opts.model_name
+            return HttpResponseRedirect(reverse(f"admin:{app}_{model}_import"))
+        except FileNotFoundError:
+            # Already confirmed, expired, or another user's preview token.
+            messages.error(request, "导入预览已完成或已过期,请重新上传文件并预览。")
             return HttpResponseRedirect(reverse(f"admin:{app}_{model}_import"))
 
     def get_import_data_kwargs(self, **kwargs):

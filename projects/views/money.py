@@ -3,12 +3,10 @@ the final accounts (决算清单), the settlement sheet (结算单), the pool le
 sub-ledgers (分户账) as print-ready pages and xlsx; the invoice import with its preview and
 template."""
 
-import uuid
+import io
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -19,17 +17,18 @@ from accounts.models import Organization
 from accounts.roles import sees_everything
 from projects import permissions as perm
 from projects.exchange.writer import add_sheet, workbook_response
-from projects.models import Project, ProjectHistory
+from projects.models import ImportPreview, Project, ProjectHistory
 from projects.models.money import Disbursement
 from projects.money import format_cny, to_chinese_capital
 from projects.selectors.ledgers import pool_ledger, sub_ledger
 from projects.services.errors import WorkflowError
 from projects.services.final_accounts import final_accounts_get
 from projects.services.invoice_imports import invoice_import, invoice_import_template
+from projects.services.previews import preview_discard, preview_get, preview_save
 
 MAX_UPLOAD = 5 * 1024 * 1024
 MAX_ZIP_UPLOAD = 50 * 1024 * 1024  # the tax platform's zip: PDF, OFD and XML of each invoice
-SESSION_KEY = "invoice_imports"
+INVOICE_PREVIEW = ImportPreview.Kind.INVOICES
 
 
 def _project(request, pk) -> Project:
@@ -277,25 +276,15 @@ def invoice_import_template_view(request, pk):
 
 
 def _stash(request, project, upload, line=None) -> str:
-    token = uuid.uuid4().hex
-    suffix = ".zip" if upload.name.lower().endswith(".zip") else ".xlsx"
-    name = default_storage.save(f"imports/{token}{suffix}", ContentFile(upload.read()))
-    stash = request.session.get(SESSION_KEY, {})
-    stash[token] = {
-        "project": project.pk,
-        "name": name,
-        "filename": upload.name[:200],
-        "line": line.pk if line else None,
-    }
-    request.session[SESSION_KEY] = stash
-    return token
-
-
-def _unstash(request, project, token) -> dict | None:
-    entry = request.session.get(SESSION_KEY, {}).get(token or "")
-    if not entry or entry["project"] != project.pk or not default_storage.exists(entry["name"]):
-        return None
-    return entry
+    # The preview is a database row (any app process may confirm it), bound to this user
+    # and project, expiring after services.previews.PREVIEW_TTL.
+    return preview_save(
+        kind=INVOICE_PREVIEW,
+        user=request.user,
+        data=upload.read(),
+        project=project,
+        meta={"filename": upload.name[:200], "line": line.pk if line else None},
+    )
 
 
 def _chosen_line(project, value):
@@ -303,14 +292,6 @@ def _chosen_line(project, value):
     if not value.isdigit():
         return None
     return project.budget_lines.filter(pk=value).first()
-
-
-def _forget(request, token, name):
-    stash = request.session.get(SESSION_KEY, {})
-    stash.pop(token, None)
-    request.session[SESSION_KEY] = stash
-    if name and default_storage.exists(name):
-        default_storage.delete(name)
 
 
 def invoice_import_view(request, pk):
@@ -355,25 +336,24 @@ def invoice_import_view(request, pk):
 
 def _confirm_import(request, project, project_url, context):
     token = request.POST.get("token")
-    entry = _unstash(request, project, token)
+    scope = {"kind": INVOICE_PREVIEW, "token": token, "user": request.user, "project": project}
+    entry = preview_get(**scope)
     if entry is None:
         context["errors"] = ["导入已完成或已过期,请重新上传文件。"]
         return render(request, "projects/money/invoice_import.html", context)
-    name = entry["name"]
     try:
-        with default_storage.open(name, "rb") as handle:
-            result = invoice_import(
-                project=project,
-                source=handle,
-                actor=request.user,
-                dry_run=False,
-                filename=entry.get("filename") or name,
-                budget_line=_chosen_line(project, entry.get("line")),
-            )
+        result = invoice_import(
+            project=project,
+            source=io.BytesIO(bytes(entry.data)),
+            actor=request.user,
+            dry_run=False,
+            filename=entry.meta.get("filename") or "invoices.xlsx",
+            budget_line=_chosen_line(project, entry.meta.get("line")),
+        )
     except WorkflowError as exc:
         context["errors"] = exc.messages
         return render(request, "projects/money/invoice_import.html", context)
-    _forget(request, token, name)
+    preview_discard(**scope)
     if not result.ok:
         context["result"] = result
         return render(request, "projects/money/invoice_import.html", context)
