@@ -29,7 +29,16 @@ TODAY = timezone.localdate()
 START = TODAY.replace(day=1)
 END = START + datetime.timedelta(days=75)
 NEW_END = END + datetime.timedelta(days=30)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+def _real_png() -> bytes:
+    # A real image: the archive's usability check opens every image it holds.
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG = _real_png()
 
 
 class Journey:
@@ -247,9 +256,12 @@ def _finance_checks(j: Journey, project) -> None:
 def _download_archive(j: Journey, project) -> list[str]:
     j.open_project(project)
     with j.page.expect_download() as info:
-        j.page.click("text=下载档案包(zip)")
+        j.page.click("text=下载档案包(归档,可核验)")
     download = info.value
     assert download.suggested_filename.endswith(".zip")
+    # The package passes the four checks of DA/T 70 as downloaded.
+    out = StringIO()
+    call_command("verify_archive", str(download.path()), stdout=out)
     with zipfile.ZipFile(BytesIO(download.path().read_bytes())) as archive:
         assert archive.testzip() is None
         return archive.namelist()
@@ -344,8 +356,9 @@ def test_full_journey_from_draft_to_closed_archive(
     assert "已结项归档" in j.state_label()
     j.shot("journey-11-closed")
     entries = _download_archive(j, project)
-    assert "01-项目申请书.txt" in entries and "03-项目历史.txt" in entries
-    assert any(e.startswith("附件/") and e.endswith("-决赛现场.png") for e in entries), entries
+    assert "manifest.xml" in entries and "历史/项目历史.txt" in entries
+    assert any(e.startswith("文书/01-项目申请书") and e.endswith(".pdf") for e in entries)
+    assert any(e.startswith("附件/") and e.endswith("决赛现场.png") for e in entries), entries
 
     # What the database holds at the end: closed, settled in full, paid once, chain intact.
     project.refresh_from_db()
