@@ -25,6 +25,7 @@ from projects.admin.base import (
     project_inline,
 )
 from projects.admin.importexport import DisbursementImportExportMixin, InvoiceImportExportMixin
+from projects.admin.invoice_checks import check_buttons, check_column, check_urls
 from projects.forms_fields import MoneyField
 from projects.forms_money import RecheckForm, RecordForm, ReverseForm
 from projects.models import BudgetLine, Project
@@ -156,7 +157,9 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
         if obj is None:
             return INVOICE_DATA_FIELDS
         recheck = ["recheck_link"] if self._may_recheck(request, obj) else []
+        check = ["check_actions"] if self._may_check(request, obj) and not recheck else []
         return [
+            *check,
             *INVOICE_DATA_FIELDS,
             *CHECK_FIELDS,
             "checked_by",
@@ -169,6 +172,7 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
         if obj is None:
             return []
         readonly = ["project", "checked_by", "checked_at", "recheck_link", "flags_display"]
+        readonly.append("check_actions")
         if not self._may_edit(request, obj):
             readonly += [f for f in INVOICE_DATA_FIELDS if f != "project"]
         # A decided check changes only by an explicit 改判 with a reason (the link below).
@@ -181,6 +185,21 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
         # Listed in get_fields only for who may 改判 this invoice (finance, not the approver).
         url = reverse("admin:projects_invoice_recheck", args=[obj.pk])
         return format_html('<a class="button" href="{}">改判(须填写理由)</a>', url)
+
+    @admin.display(description="财务审核")
+    def check_actions(self, obj):
+        # 合格 / 不合格 buttons (projects/admin/invoice_checks.py); get_object sets the viewer.
+        return check_buttons(obj, getattr(obj, "_viewer", None)) or "—"
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._viewer = request.user
+        return obj
+
+    def get_list_display(self, request):
+        # The per-row 合格 / 不合格 buttons need the request (who may check which invoice).
+        return [*super().get_list_display(request), check_column(request)]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in MONEY_FIELDS:
@@ -301,6 +320,7 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
         view = self.admin_site.admin_view
         return [
             path("<int:pk>/recheck/", view(self.recheck_view), name="projects_invoice_recheck"),
+            *check_urls(self),
             *super().get_urls(),
         ]
 
