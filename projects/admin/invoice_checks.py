@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from projects import permissions as perm
 from projects.models.money import Invoice
@@ -44,7 +44,7 @@ def check_buttons(invoice: Invoice, user, *, back: str = "") -> str:
         url = reverse("admin:projects_invoice_recheck", args=[invoice.pk])
         return format_html('<a class="button check-button" href="{}">改判</a>', url)
     url = reverse("admin:projects_invoice_check", args=[invoice.pk])
-    suffix = f"?next={back}" if back else ""
+    suffix = "?" + urlencode({"next": back}) if back else ""
     number = f"{invoice.code} {invoice.number}".strip()
     return format_html(
         '<span class="check-buttons">'
@@ -86,9 +86,21 @@ def check_urls(model_admin) -> list:
         invoice = get_object_or_404(
             model_admin.get_queryset(request).select_related("project"), pk=pk
         )
-        if not perm.may_check_invoices(invoice.project, request.user):
-            raise PermissionDenied
         back = _next_url(request, invoice)
+        if not perm.may_check_invoices(invoice.project, request.user):
+            project = invoice.project
+            moved_on = project.state not in perm.INVOICE_CHECK_STATES
+            if request.method == "GET" and moved_on and perm.is_finance(project, request.user):
+                # A link from an earlier page: the project has moved on (settled) since.
+                model_admin.message_user(
+                    request,
+                    f"项目当前为“{project.get_state_display()}”,发票不能再审核。",
+                    messages.WARNING,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:projects_invoice_change", args=[invoice.pk])
+                )
+            raise PermissionDenied
         conclusion = request.POST.get("conclusion")
         if request.method == "POST" and conclusion == "qualified":
             return _decide(model_admin, request, invoice, back, qualified=True, reason="")

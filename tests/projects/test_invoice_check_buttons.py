@@ -9,8 +9,14 @@ from django.urls import reverse
 
 from projects.forms import form_for
 from projects.models.money import Invoice
+from projects.services import apply_transition
 from tests.projects import fixtures_money
-from tests.projects.fixtures_money import add_invoices, check_all, request_and_approve
+from tests.projects.fixtures_money import (
+    add_invoices,
+    check_all,
+    request_and_approve,
+    settle_decision,
+)
 
 pytestmark = pytest.mark.django_db
 accepted = fixtures_money.accepted
@@ -25,9 +31,12 @@ def check_url(invoice):
 def test_rows_carry_the_buttons_only_for_finance(client, accepted, applicant, finance, leader):
     first, second = add_invoices(accepted, applicant, Decimal("100.00"), Decimal("200.00"))
     client.force_login(finance)
-    page = client.get(CHANGELIST).content.decode()
+    page = client.get(CHANGELIST + "?check_status__exact=pending&kind__exact=vat_ordinary")
+    page = page.content.decode()
     assert page.count('formaction="' + check_url(first)) == 1
-    assert f'href="{check_url(second)}?next=' in page
+    # the way back keeps the list's filters (encoded, so "&" stays inside next)
+    back = "%2Fadmin%2Fprojects%2Finvoice%2F%3Fcheck_status__exact%3Dpending%26kind__exact"
+    assert f'href="{check_url(second)}?next={back}' in page
     assert ">合格</button>" in page and ">不合格</a>" in page
     for other in (applicant, leader):
         client.force_login(other)
@@ -57,6 +66,21 @@ def test_qualified_by_one_click_and_back_to_the_list(client, accepted, applicant
     # a second 合格 is refused with the service's message, nothing changes
     response = client.post(check_url(invoice), {"conclusion": "qualified"}, follow=True)
     assert "不能重复审核" in response.content.decode()
+
+
+def test_a_stale_link_after_settlement_leads_to_the_invoice(
+    client, accepted, applicant, reviewer, leader, finance, advance
+):
+    (invoice,) = add_invoices(accepted, applicant, Decimal("100.00"))
+    check_all([invoice], finance)
+    project = request_and_approve(
+        accepted, reviewer=reviewer, leader=leader, limit="100.00", advance=advance
+    )
+    apply_transition(project, "settle", actor=finance, **settle_decision(project))
+    client.force_login(finance)
+    response = client.get(check_url(invoice), follow=True)
+    assert response.status_code == 200 and "发票不能再审核" in response.content.decode()
+    assert client.post(check_url(invoice), {"conclusion": "qualified"}).status_code == 403
 
 
 def test_unqualified_asks_for_the_reason(client, accepted, applicant, finance):
