@@ -26,6 +26,7 @@ from projects.admin.base import (
 )
 from projects.admin.importexport import DisbursementImportExportMixin, InvoiceImportExportMixin
 from projects.admin.invoice_checks import check_buttons, check_column, check_urls
+from projects.admin.persons import PersonNamesMixin
 from projects.forms_fields import MoneyField
 from projects.forms_money import RecheckForm, RecordForm, ReverseForm
 from projects.models import BudgetLine, Project
@@ -84,7 +85,7 @@ class InvoiceForm(forms.ModelForm):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
+class InvoiceAdmin(PersonNamesMixin, InvoiceImportExportMixin, ProjectRecordAdmin):
     form = InvoiceForm
     list_display = [
         "number_display",
@@ -365,7 +366,7 @@ def money_form_page(model_admin, request, form, title, obj):
 
 
 @admin.register(Disbursement)
-class DisbursementAdmin(DisbursementImportExportMixin, ProjectRecordAdmin):
+class DisbursementAdmin(PersonNamesMixin, DisbursementImportExportMixin, ProjectRecordAdmin):
     list_display = [
         "voucher_number",
         "project_link",

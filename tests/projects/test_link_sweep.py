@@ -25,8 +25,12 @@ HREF = re.compile(r'<a\b[^>]*\bhref="([^"#]+)')
 SKIP = ("/admin/logout/", "/accounts/logout/")
 
 
+RECORD_PAGE = re.compile(r"^/admin/projects/\w+/\d+/change/$")
+
+
 def broken_links(client, pages) -> list[str]:
-    seen, broken = set(), []
+    """Follow every link of the pages, and the links of the record pages they lead to."""
+    pages, seen, broken = list(pages), set(), []
     for page in pages:
         response = client.get(page)
         assert response.status_code == 200, (page, response.status_code)
@@ -38,11 +42,14 @@ def broken_links(client, pages) -> list[str]:
             status = client.get(href).status_code
             if status in (403, 404) or status >= 500:
                 broken.append(f"{page} → {href}: {status}")
+            elif status == 200 and RECORD_PAGE.match(href) and href not in pages:
+                pages.append(href)
     return broken
 
 
 def sweep(client, request, project) -> list[str]:
     broken = []
+    invoices = list(project.invoices.values_list("pk", flat=True))
     for role in ROLES:
         user = request.getfixturevalue(role)
         client.force_login(user)
@@ -51,6 +58,8 @@ def sweep(client, request, project) -> list[str]:
             reverse("admin:projects_project_changelist"),
             reverse("admin:projects_project_change", args=[project.pk]),
             reverse("admin:projects_invoice_changelist"),
+            *[reverse("admin:projects_invoice_change", args=[pk]) for pk in invoices],
+            reverse("admin:projects_disbursement_changelist"),
         ]
         broken += [f"{role}: {line}" for line in broken_links(client, pages)]
     return broken
@@ -68,6 +77,10 @@ def test_no_link_ends_in_403_or_404_while_invoices_are_entered(
     page = client.get(reverse("admin:projects_project_change", args=[accepted.pk]))
     text = page.content.decode()
     assert "录入发票" in text and "从 Excel 导入发票" in text and "下载导入模板" in text
+    # the person who checked is named in plain text, not linked to the user admin
+    checked = reverse("admin:projects_invoice_change", args=[invoices[0].pk])
+    text = client.get(checked).content.decode()
+    assert finance.display_name in text and "/admin/accounts/user/" not in text
     client.force_login(finance)
     page = client.get(reverse("admin:projects_project_change", args=[accepted.pk]))
     assert "录入发票" not in page.content.decode()
