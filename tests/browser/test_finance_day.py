@@ -127,5 +127,16 @@ def test_finance_checks_invoices_and_settles(
     assert project.state == State.SETTLED
     assert Disbursement.objects.get(project=project).amount == Decimal("1500.00")
     day.check("settled")
+
+    # the project list offers 导出 Excel to finance (finding 7), and it downloads
+    page.goto(f"{live_server.url}/admin/")
+    page.click(".role-menu a:text-is('项目')")
+    page.wait_for_selector("#result_list")
+    day.check("project-list")
+    export = page.locator(".object-tools a.export_link")
+    assert export.text_content().strip() == "导出 Excel"
+    with page.expect_download() as download:
+        export.click()
+    assert download.value.suggested_filename.endswith(".xlsx")
     day.follow_links()
     day.assert_clean()
