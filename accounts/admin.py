@@ -3,16 +3,13 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 
 from accounts.admin_base import ScopedAdmin
-from accounts.models import Organization, User
+from accounts.models import User
 from accounts.roles import Role
-from projects.admin.importexport import (
-    OrganizationImportExportMixin,
-    UserImportExportMixin,
-)
 
 
-@admin.register(Organization)
-class OrganizationAdmin(OrganizationImportExportMixin, ScopedAdmin):
+# Registered by projects.admin.accounts, which adds the Excel import and export: accounts
+# never imports projects (LAYOUT.md).
+class OrganizationAdmin(ScopedAdmin):
     list_display = ["name", "kind", "parent", "uscc", "payee_name", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "short_name", "uscc"]
@@ -29,8 +26,7 @@ class OrganizationAdmin(OrganizationImportExportMixin, ScopedAdmin):
         return False
 
 
-@admin.register(User)
-class UserAdmin(UserImportExportMixin, ScopedAdmin, DjangoUserAdmin):
+class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     list_display = ["username", "display_name", "organization", "title", "roles", "is_active"]
     list_filter = ["groups", "organization", "is_active"]
     search_fields = ["username", "first_name", "last_name", "phone"]

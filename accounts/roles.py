@@ -79,6 +79,9 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         *_VIEW_ALL,
         ("projects", "change_project"),
         ("projects", "change_invoice"),
+        # The risk rules' keyword list (issue 12) is finance's to keep.
+        ("projects", "add_riskkeyword"),
+        ("projects", "change_riskkeyword"),
         ("projects", "add_disbursement"),
         ("projects", "import_disbursement"),
         ("accounts", "export_*"),

@@ -304,6 +304,7 @@ def generate(
                     + (f"011001900111-{iid:08d}", start, "基准商店", "91350100M000100Y43")
                     + (f"基准第{org}党支部", amount, Decimal("0.00"), amount, None, status, "")
                     + (None, None, leaders[org], now)
+                    + ("", "", "", "91350100M000100Y43|011001900111|", iid)
                 )
                 if status == "unqualified":
                     loss = (loss or Decimal("0.00")) + amount
@@ -439,7 +440,7 @@ INVOICE_COLUMNS = [
     "id", "project_id", "budget_line_id", "kind", "code", "number", "identity", "issue_date",
     "seller_name", "seller_tax_id", "buyer_name", "amount", "tax", "total", "scan_id",
     "check_status", "check_reason", "checked_by_id", "checked_at", "created_by_id",
-    "created_at",
+    "created_at", "buyer_tax_id", "item_names", "capture_source", "series", "serial",
 ]  # fmt: skip
 DISBURSEMENT_COLUMNS = [
     "id", "project_id", "amount", "purpose", "voucher_number", "voucher_date", "method",

@@ -102,7 +102,7 @@ def collect(today: datetime.date) -> dict[User, list[Item]]:
                     f"【问题上报待处理】{problem.project.code}:{problem.description[:40]}",
                 )
             )
-    for project in Project.objects.filter(state=State.ACCEPTANCE).order_by("code"):
+    for project in Project.objects.filter(state=State.ACCEPTANCE).order_by("year", "number"):
         for user in leadership:
             if user.pk != project.leader_id:
                 owed[user].append(

@@ -35,18 +35,29 @@ def check_ooxml_bounds(
     *,
     max_uncompressed: int = MAX_UNCOMPRESSED,
     max_ratio: int = MAX_RATIO,
+    max_members: int = MAX_MEMBERS,
+    inflate: bool = True,
 ) -> None:
     """Raise ValidationError (Chinese) unless `file` (path or binary file object) is a zip
     whose members inflate to at most `max_uncompressed` bytes in total, none at more than
-    `max_ratio` times its compressed size. The file object's position is restored."""
+    `max_ratio` times its compressed size. The file object's position is restored.
+
+    `inflate=False` trusts the central directory's sizes and inflates nothing: for a file
+    that is stored as it came and never parsed (an uploaded document)."""
     position = file.tell() if hasattr(file, "tell") else None
     try:
         try:
             archive = zipfile.ZipFile(file)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise _refuse(_UNREADABLE) from exc
+            raise ValidationError(_UNREADABLE, code="unreadable") from exc
         with archive:
-            _check_archive(archive, max_uncompressed=max_uncompressed, max_ratio=max_ratio)
+            _check_archive(
+                archive,
+                max_uncompressed=max_uncompressed,
+                max_ratio=max_ratio,
+                max_members=max_members,
+                inflate=inflate,
+            )
     finally:
         if position is not None:
             file.seek(position)
@@ -58,10 +69,12 @@ def _too_big(limit: int) -> ValidationError:
     )
 
 
-def _check_archive(archive: zipfile.ZipFile, *, max_uncompressed: int, max_ratio: int) -> None:
+def _check_archive(
+    archive: zipfile.ZipFile, *, max_uncompressed: int, max_ratio: int, max_members: int, inflate
+) -> None:
     members = archive.infolist()
-    if len(members) > MAX_MEMBERS:
-        raise _refuse(f"文件内部包含的部件过多(超过 {MAX_MEMBERS} 个),已拒绝。")
+    if len(members) > max_members:
+        raise _refuse(f"文件内部包含的部件过多(超过 {max_members} 个),已拒绝。")
     declared = 0
     for info in members:
         declared += info.file_size
@@ -69,6 +82,8 @@ def _check_archive(archive: zipfile.ZipFile, *, max_uncompressed: int, max_ratio
             raise _too_big(max_uncompressed)
         if info.file_size > RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
             raise _refuse("文件的压缩比异常(疑似“压缩炸弹”),已拒绝。请上传正常保存的文件。")
+    if not inflate:
+        return
     # The declared sizes may lie: inflate each member through a capped stream and count.
     actual = 0
     for info in members:

@@ -3,8 +3,8 @@
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
 
-from accounts.admin import UserAdmin as AccountsUserAdmin
 from accounts.models import User
+from projects.admin.accounts import UserAdmin as AccountsUserAdmin
 from twofactor.reset import ResetRefused, second_factor_reset
 
 

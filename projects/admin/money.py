@@ -8,8 +8,8 @@ deleted here.
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.roles import Role, has_role, is_read_only
 from projects import permissions as perm
+from projects.admin import capture
 from projects.admin.base import (
     CappedInlineMixin,
     ProjectRecordAdmin,
@@ -27,12 +28,18 @@ from projects.admin.base import (
 from projects.admin.importexport import DisbursementImportExportMixin, InvoiceImportExportMixin
 from projects.admin.invoice_checks import check_buttons, check_column, check_urls
 from projects.admin.persons import PersonNamesMixin
+from projects.capture.fields import source_label
 from projects.forms_fields import MoneyField
 from projects.forms_money import RecheckForm, RecordForm, ReverseForm
 from projects.models import BudgetLine, Project
-from projects.models.money import Disbursement, Invoice
+from projects.models.money import Disbursement, Invoice, RiskKeyword
 from projects.money import format_cny
-from projects.selectors.invoices import invoice_flags, with_line_totals
+from projects.selectors.invoices import (
+    RULES,
+    invoice_risks,
+    risk_filter,
+    with_risks,
+)
 from projects.services.disbursements import (
     disbursement_record,
     disbursement_reverse,
@@ -55,17 +62,116 @@ CHECK_FIELDS = ["check_status", "check_reason"]
 MONEY_FIELDS = {"amount": ("金额", True), "tax": ("税额", True), "total": ("价税合计", False)}
 
 
+CAPTURE_FIELDS = ["capture_payload", "capture_file", "capture_token"]
+CAPTURE_ACCEPT = ".xml,.ofd,.pdf,.png,.jpg,.jpeg,.zip"
+TAKE_CAPTURED = "_take_captured"
+
+
 class InvoiceForm(forms.ModelForm):
-    """Validation only (the row itself and the one-claim rule); saving is the service's."""
+    """Validation only (the row itself and the one-claim rule); saving is the service's.
+
+    On the add page it also takes the invoice as captured (issue 12): the scanner's payload
+    or an e-file, read again here whatever the page's script filled in. Typed values that
+    differ from the capture are refused field by field until the user takes the captured
+    values (one button) or corrects them.
+    """
+
+    capture_payload = forms.CharField(
+        label="扫码录入",
+        required=False,
+        max_length=600,
+        help_text="用扫码枪扫描发票上的二维码(或粘贴二维码内容)后按回车,下列各项自动填入,核对后保存。",
+        widget=forms.TextInput(
+            attrs={"data-capture-payload": "", "autocomplete": "off", "class": "vLargeTextField"}
+        ),
+    )
+    capture_file = forms.FileField(
+        label="发票文件",
+        required=False,
+        help_text="数电发票 XML、OFD、PDF、发票图片(PNG/JPG)或税务平台下载的 zip;"
+        "原文件原样保存在发票旁,并记录其 SHA-256。",
+        widget=forms.FileInput(attrs={"data-capture-file": "", "accept": CAPTURE_ACCEPT}),
+    )
+    capture_token = forms.CharField(
+        required=False, widget=forms.HiddenInput(attrs={"data-capture-token": ""})
+    )
 
     class Meta:
         model = Invoice
         fields = [*INVOICE_DATA_FIELDS, *CHECK_FIELDS]
+        widgets = {"item_names": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+
+    captured = None
+    offer_take = False
+    suggestion = None
+
+    def _read_capture(self, data):
+        """The Captured invoice of this submission (None if nothing was captured)."""
+        request = getattr(self, "request", None)
+        upload = data.get("capture_file")
+        token = data.get("capture_token") or ""
+        payload = (data.get("capture_payload") or "").strip()
+        try:
+            if upload:
+                captured = capture.capture_file(upload.read(), upload.name)
+                captured.token = capture.stash(request, captured.original) if request else ""
+                self.data = self.data.copy()
+                self.data["capture_token"] = captured.token
+                return captured
+            if token:
+                original = capture.unstash(request, token) if request else None
+                if original is None:
+                    self.add_error(None, "读取的发票文件已过期,请重新选择文件。")
+                    return None
+                captured = capture.capture_file(original.content, original.name)
+                captured.token = token
+                return captured
+            if payload:
+                return capture.capture_payload(payload)
+        except ValidationError as exc:
+            field = "capture_file" if upload or token else "capture_payload"
+            for message in exc.messages:
+                self.add_error(field, message)
+        return None
+
+    def _take(self, data, captured):
+        """The user chose the captured values: they replace what was typed."""
+        for name, value in captured.form_values().items():
+            if name not in self.fields or value in (None, ""):
+                continue
+            data[name] = value
+            self._errors.pop(name, None)
 
     def clean(self):
         data = super().clean()
         project = data.get("project") or getattr(self.instance, "project", None)
         user = getattr(self, "request_user", None)
+        if self.instance.pk is None and "capture_token" in self.fields:
+            captured = self._read_capture(data)
+            if captured is not None:
+                self.captured = captured
+                self.suggestion = capture.suggestion_for(project, captured.items)
+                if TAKE_CAPTURED in self.data:
+                    self._take(data, captured)
+                else:
+                    typed = {name: data.get(name) for name in capture.FORM_FIELDS}
+                    found = capture.differences(captured, typed)
+                    if found:
+                        self.offer_take = True
+                        self.add_error(
+                            None, f"录入的内容与{captured.label}不一致,请核对或采用文件中的数值:"
+                        )
+                        for message in found:
+                            self.add_error(None, message)
+                    elif any(
+                        name in self._errors and value not in (None, "")
+                        for name, value in captured.form_values().items()
+                    ):
+                        self.offer_take = True
+                        self.add_error(
+                            None,
+                            f"已读取{captured.label}中的发票,请点击“采用文件中的数值”填入后核对。",
+                        )
         if project is None or "number" not in self.fields or user is None:
             return data
         if "code" in self.fields and not self.fields["code"].disabled:
@@ -84,6 +190,21 @@ class InvoiceForm(forms.ModelForm):
         return data
 
 
+class RiskFilter(admin.SimpleListFilter):
+    """风险提示: one choice per rule, each the rule's own SQL (selectors.invoices)."""
+
+    title = "风险提示"
+    parameter_name = "risk"
+
+    def lookups(self, request, model_admin):
+        return list(RULES)
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return risk_filter(queryset, self.value())
+        return queryset
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(PersonNamesMixin, InvoiceImportExportMixin, ProjectRecordAdmin):
     form = InvoiceForm
@@ -97,8 +218,9 @@ class InvoiceAdmin(PersonNamesMixin, InvoiceImportExportMixin, ProjectRecordAdmi
         "check_status",
         "flags_display",
     ]
-    list_filter = ["check_status", "kind", "project__state"]
+    list_filter = [RiskFilter, "check_status", "kind", "project__state"]
     list_select_related = ["project__organization", "budget_line"]
+    change_form_template = "admin/projects/money/invoice_change_form.html"
     search_fields = ["number", "code", "seller_name", "project__code", "project__title"]
     actions = ["mark_qualified", "mark_unqualified"]
     list_per_page = 50
@@ -106,8 +228,8 @@ class InvoiceAdmin(PersonNamesMixin, InvoiceImportExportMixin, ProjectRecordAdmi
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return with_line_totals(super().get_queryset(request)).select_related(
-            "project__organization", "budget_line", "checked_by"
+        return with_risks(super().get_queryset(request)).select_related(
+            "project__organization", "budget_line", "checked_by", "scan"
         )
 
     # --- columns ------------------------------------------------------------------------
@@ -120,15 +242,42 @@ class InvoiceAdmin(PersonNamesMixin, InvoiceImportExportMixin, ProjectRecordAdmi
     def total_display(self, obj):
         return format_cny(obj.total)
 
-    @admin.display(description="提示")
+    @admin.display(description="风险提示")
     def flags_display(self, obj):
-        flags = invoice_flags(obj)
-        if not flags:
+        risks = invoice_risks(obj)
+        if not risks:
             return "—"
         return format_html_join(
             "",
-            '<span class="invoice-flag">⚠ {}</span><br>',
-            ((f,) for f in flags),
+            '<span class="invoice-flag" title="{}">⚠ {}:{}</span><br>',
+            ((r.reason, r.title, r.reason) for r in risks),
+        )
+
+    @admin.display(description="电子原件")
+    def original_display(self, obj):
+        document = obj.scan
+        source = f"录入方式:{capture_source_label(obj.capture_source)}"
+        if document is None:
+            return source
+        url = reverse("projects:document_download", args=[document.pk])
+        preview = ""
+        if document.content_type.startswith("image/"):
+            preview = format_html(
+                '<br><img class="invoice-original-preview" src="{}" alt="发票影像">', url
+            )
+        elif document.content_type == "application/pdf":
+            page = reverse("admin:projects_invoice_original_preview", args=[obj.pk])
+            preview = format_html(
+                '<br><img class="invoice-original-preview" src="{}" alt="发票 PDF 第一页">', page
+            )
+        return format_html(
+            '{}<br><a href="{}">{}</a>({} 字节)<br>SHA-256:<code>{}</code>{}',
+            source,
+            url,
+            document.original_name,
+            document.size,
+            document.sha256,
+            preview,
         )
 
     # --- who may do what ----------------------------------------------------------------
@@ -156,11 +305,12 @@ class InvoiceAdmin(PersonNamesMixin, InvoiceImportExportMixin, ProjectRecordAdmi
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return INVOICE_DATA_FIELDS
+            return [*CAPTURE_FIELDS, *INVOICE_DATA_FIELDS]
         recheck = ["recheck_link"] if self._may_recheck(request, obj) else []
         check = ["check_actions"] if self._may_check(request, obj) and not recheck else []
         return [
             *check,
+            "original_display",
             *INVOICE_DATA_FIELDS,
             *CHECK_FIELDS,
             "checked_by",
@@ -172,8 +322,15 @@ class InvoiceAdmin(PersonNamesMixin, InvoiceImportExportMixin, ProjectRecordAdmi
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        readonly = ["project", "checked_by", "checked_at", "recheck_link", "flags_display"]
-        readonly.append("check_actions")
+        readonly = [
+            "check_actions",
+            "project",
+            "checked_by",
+            "checked_at",
+            "recheck_link",
+            "flags_display",
+            "original_display",
+        ]
         if not self._may_edit(request, obj):
             readonly += [f for f in INVOICE_DATA_FIELDS if f != "project"]
         # A decided check changes only by an explicit 改判 with a reason (the link below).
@@ -211,7 +368,19 @@ class InvoiceAdmin(PersonNamesMixin, InvoiceImportExportMixin, ProjectRecordAdmi
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.request_user = request.user
+        form.request = request
         return form
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        form = context["adminform"].form
+        context.update(
+            capture_url=reverse("admin:projects_invoice_capture"),
+            captured=form.captured,
+            offer_take=form.offer_take,
+            suggestion=form.suggestion,
+            take_name=TAKE_CAPTURED,
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "project":
@@ -232,10 +401,18 @@ class InvoiceAdmin(PersonNamesMixin, InvoiceImportExportMixin, ProjectRecordAdmi
 
     def save_model(self, request, obj, form, change):
         data = {k: form.cleaned_data[k] for k in INVOICE_DATA_FIELDS if k in form.cleaned_data}
+        captured = getattr(form, "captured", None)
         try:
             if not change:
-                saved = invoice_add(project=data.pop("project"), actor=request.user, **data)
+                extra = {}
+                if captured is not None:
+                    extra = {"capture_source": captured.source, "original": captured.original}
+                saved = invoice_add(
+                    project=data.pop("project"), actor=request.user, **extra, **data
+                )
                 obj.pk = saved.pk
+                if captured is not None and captured.token:
+                    capture.forget(request, captured.token)
             elif self._may_edit(request, obj) and "code" in form.cleaned_data:
                 data.pop("project", None)
                 invoice_update(invoice=obj, actor=request.user, **data)
@@ -322,8 +499,31 @@ class InvoiceAdmin(PersonNamesMixin, InvoiceImportExportMixin, ProjectRecordAdmi
         return [
             path("<int:pk>/recheck/", view(self.recheck_view), name="projects_invoice_recheck"),
             *check_urls(self),
+            path("capture/", view(capture.capture_view), name="projects_invoice_capture"),
+            path(
+                "<int:pk>/original-preview/",
+                view(self.original_preview_view),
+                name="projects_invoice_original_preview",
+            ),
             *super().get_urls(),
         ]
+
+    def original_preview_view(self, request, pk):
+        """The first page of a PDF original as a PNG, for whoever may see the invoice."""
+        invoice = get_object_or_404(self.get_queryset(request), pk=pk)
+        document = invoice.scan
+        if document is None or document.content_type != "application/pdf":
+            # Nothing to preview: back to the invoice (its page shows what original it has).
+            return HttpResponseRedirect(reverse("admin:projects_invoice_change", args=[pk]))
+        try:
+            with document.file.open("rb") as handle:
+                png = capture.pdf_first_page_png(handle.read())
+        except (FileNotFoundError, OSError, ValueError) as exc:
+            raise Http404("PDF 原件无法预览。") from exc
+        response = HttpResponse(png, content_type="image/png")
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     def recheck_view(self, request, pk):
         invoice = get_object_or_404(self.get_queryset(request).select_related("project"), pk=pk)
@@ -349,6 +549,23 @@ class InvoiceAdmin(PersonNamesMixin, InvoiceImportExportMixin, ProjectRecordAdmi
         number = f"{invoice.code} {invoice.number}".strip()
         title = f"改判:发票 {number}(现为“{invoice.get_check_status_display()}”)"
         return money_form_page(self, request, form, title, invoice)
+
+
+def capture_source_label(source: str) -> str:
+    return source_label(source) if source else "手工录入"
+
+
+@admin.register(RiskKeyword)
+class RiskKeywordAdmin(admin.ModelAdmin):
+    """The configurable list of the keyword rule (finance keeps it)."""
+
+    list_display = ["word", "scope", "reason", "active"]
+    list_editable = ["active"]
+    list_filter = ["active", "scope"]
+    search_fields = ["word", "reason"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # switched off instead, so a past flag's word stays explained
 
 
 def money_form_page(model_admin, request, form, title, obj):
@@ -476,7 +693,7 @@ class InvoiceInline(CappedInlineMixin, ProjectRecordInline, admin.TabularInline)
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return with_line_totals(super().get_queryset(request)).select_related(
+        return with_risks(super().get_queryset(request)).select_related(
             "project__organization", "budget_line"
         )
 
@@ -495,7 +712,7 @@ class InvoiceInline(CappedInlineMixin, ProjectRecordInline, admin.TabularInline)
 
     @admin.display(description="审核结果 / 提示")
     def status(self, obj):
-        flags = "、".join(invoice_flags(obj))
+        flags = "、".join(risk.title for risk in invoice_risks(obj))
         reason = f" · {obj.check_reason}" if obj.check_reason else ""
         return f"{obj.get_check_status_display()}{reason}" + (f" ⚠ {flags}" if flags else "")
 

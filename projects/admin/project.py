@@ -7,46 +7,42 @@ rolling back. Every button here opens the transition's form at the contract URL
 services.apply_transition (lock, permission, conditions, signed review, history).
 """
 
-import json
-
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import CharField, Max, Min
+from django.db.models import CharField
 from django.db.models.functions import Concat
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.admin_base import ScopedAdmin
-from accounts.models import Organization, User
+from accounts.models import User
 from accounts.roles import Role, has_role, sees_everything
 from projects import permissions as perm
 from projects import services
 from projects.admin import status
-from projects.admin.base import PROJECT_INLINES, ProjectRecordInline, RefusalAsMessageMixin
+from projects.admin.base import PROJECT_INLINES, RefusalAsMessageMixin
+from projects.admin.budget import BudgetLineInline, grade_caps
+from projects.admin.filters import OrganizationFilter, OverdueFilter, YearFilter
+
+# The application form in the order of the regulation's 附表 (三(二)1).
 from projects.admin.importexport import ProjectImportExportMixin
 from projects.admin.running import MissingMonthlyReportFilter
 from projects.dates import format_date
 from projects.forms import ChecklistForm, DateField, DateWidget, form_for
 from projects.models import (
     BudgetLine,
-    FundingPolicy,
-    Grade,
     ProhibitedItem,
     Project,
     ProjectHistory,
     Review,
 )
-from projects.money import MAX_AMOUNT, format_cny, to_money
-from projects.services import policy as policy_service
+from projects.money import format_cny
 from projects.services import projects as project_services
 
-# The application form in the order of the regulation's 附表 (三(二)1).
 APPLICATION_FIELDSETS = [
     (
         "项目基本情况",
@@ -89,161 +85,6 @@ STATUS_FIELDS = [
     "submitted_at",
     "first_review_deadline_mark",
 ]
-
-
-class OverdueFilter(admin.SimpleListFilter):
-    """三(二)2: 项目部一周内须完成初审; overdue ones can be listed on their own."""
-
-    title = "初审是否逾期"
-    parameter_name = "overdue"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "初审已逾期")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.overdue_first_review()
-        return queryset
-
-
-class YearFilter(admin.SimpleListFilter):
-    """年度, from the first to the last year on record: two index reads (project_year_code)
-    instead of the SELECT DISTINCT year over every project that a field filter runs."""
-
-    title = "年度"
-    parameter_name = "year__exact"
-
-    def lookups(self, request, model_admin):
-        span = model_admin.get_queryset(request).aggregate(first=Min("year"), last=Max("year"))
-        if span["first"] is None:
-            return []
-        return [(str(year), str(year)) for year in range(span["last"], span["first"] - 1, -1)]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        # A hand-edited URL gets an empty list, never a 500.
-        return queryset.filter(year=int(value)) if value.isdigit() else queryset.none()
-
-
-class OrganizationFilter(admin.SimpleListFilter):
-    """申报组织 as one drop-down for those who see every organisation.
-
-    A city has hundreds of grassroots organisations: a sidebar link per organisation (each
-    with its own query string, found through SELECT DISTINCT over every project) cost more
-    than the page's rows. Scoped users only ever see their own organisation: no filter.
-    """
-
-    title = "申报组织"
-    parameter_name = "organization__id__exact"
-    template = "admin/projects/project/select_filter.html"
-
-    def lookups(self, request, model_admin):
-        if not sees_everything(request.user):
-            return []
-        return list(
-            Organization.objects.filter(kind=Organization.Kind.GRASSROOTS)
-            .order_by("name")
-            .values_list("pk", "name")
-        )
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        return queryset.filter(organization_id=int(value)) if value.isdigit() else queryset.none()
-
-    def choices(self, changelist):
-        # The template builds one GET form: the other filters ride along as hidden fields.
-        self.hidden_params = [
-            (name, value)
-            for name, values in changelist.get_filters_params().items()
-            if name not in (self.parameter_name, "p")
-            for value in (values if isinstance(values, list) else [values])
-        ]
-        for name in ("q", "o"):
-            if changelist.params.get(name):
-                self.hidden_params.append((name, changelist.params[name]))
-        current = self.value()
-        for pk, name in self.lookup_choices:
-            yield {"value": pk, "display": name, "selected": str(pk) == current}
-
-
-class BudgetLineForm(forms.ModelForm):
-    class Meta:
-        model = BudgetLine
-        fields = ["item", "description", "quantity", "unit_price"]
-        error_messages = {
-            "quantity": {"invalid": "数量须为数字。", "max_decimal_places": "数量最多两位小数。"},
-            "unit_price": {
-                "invalid": "单价须为数字金额。",
-                "max_decimal_places": "金额最多保留两位小数。",
-            },
-        }
-
-    def clean(self):
-        cleaned = super().clean()
-        quantity, unit_price = cleaned.get("quantity"), cleaned.get("unit_price")
-        if quantity is not None and unit_price is not None:
-            # The amount is never typed: it is quantity × unit price, so it cannot disagree.
-            amount = to_money(quantity * unit_price)
-            if amount > MAX_AMOUNT:
-                raise forms.ValidationError(
-                    f"金额(数量×单价)超过系统可记录的最大金额 {format_cny(MAX_AMOUNT)}。"
-                )
-            self.instance.amount = amount
-        return cleaned
-
-
-class BudgetLineFormSet(forms.BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        total = sum(
-            (
-                form.instance.amount or 0
-                for form in self.forms
-                if form.cleaned_data and not form.cleaned_data.get("DELETE")
-            ),
-            start=to_money(0),
-        )
-        if total > MAX_AMOUNT:
-            raise forms.ValidationError(
-                f"预算合计超过系统可记录的最大金额 {format_cny(MAX_AMOUNT)}。"
-            )
-
-
-@admin.display(description="金额")
-def budget_amount(line) -> str:
-    return format_cny(line.amount) if line.amount is not None else "—"
-
-
-class BudgetLineInline(ProjectRecordInline, admin.TabularInline):
-    """预算明细: editable only in draft/returned and only by the leader or org reviewer."""
-
-    model = BudgetLine
-    form = BudgetLineForm
-    formset = BudgetLineFormSet
-    fields = ["item", "description", "quantity", "unit_price", budget_amount]
-    readonly_fields = [budget_amount]
-    extra = 0
-
-    def _may_edit(self, request, obj) -> bool:
-        if obj is None:  # the add page: the applicant drafts their own application
-            return perm.may_create_project(request.user)
-        return perm.may_edit_application(obj, request.user)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return self._may_edit(request, obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return self._may_edit(request, obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return self._may_edit(request, obj) and super().has_delete_permission(request, obj)
-
-    def get_extra(self, request, obj=None, **kwargs) -> int:
-        return 1 if obj is None else 0
 
 
 @admin.register(Project)
@@ -623,23 +464,6 @@ class ProjectAdmin(RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin)
         return ""
 
 
-def grade_caps(field, year: int | None = None) -> None:
-    """二(三): the caps of the year's grades beside 申报等级, and for the page's script."""
-    year = year or timezone.localdate().year
-    policy = FundingPolicy.objects.filter(year=year).first()
-    if policy is None:
-        field.help_text = f"{year}年度经费政策尚未设定,各级上限待定。"
-        return
-    caps = {str(g): str(policy.cap_for(g)) for g in (1, 2, 3)}
-    field.help_text = (
-        f"{year}年度各级上限:"
-        + ";".join(f"{Grade(g).label} ≤ {format_cny(policy.cap_for(g))}" for g in (1, 2, 3))
-        + ";四级项目不予资金支持。预算合计不应超过所选等级的上限。"
-    )
-    field.widget.attrs["data-caps"] = json.dumps({**caps, "4": "0.00"})
-    field.widget.attrs["aria-describedby"] = "id_proposed_grade_helptext"
-
-
 def prohibited_budget_lines(project) -> list[dict]:
     """Budget lines whose text matches a prohibited item: flagged to every reviewer (§2)."""
     keywords = list(ProhibitedItem.objects.values_list("keyword", flat=True))
@@ -653,95 +477,4 @@ def prohibited_budget_lines(project) -> list[dict]:
     return flagged
 
 
-class FundingPolicyForm(forms.ModelForm):
-    class Meta:
-        model = FundingPolicy
-        fields = ["year", "pool_total", "grade1_cap", "grade2_cap", "grade3_cap", "note"]
-
-    def clean(self):
-        cleaned = super().clean()
-        year = cleaned.get("year") or self.instance.year
-        if year and not self.errors:
-            for message in policy_service.policy_errors(year, cleaned):
-                self.add_error(None, message)
-        return cleaned
-
-
-@admin.register(FundingPolicy)
-class FundingPolicyAdmin(RefusalAsMessageMixin, admin.ModelAdmin):
-    """年度经费政策: changed only through the policy service (under the pool's lock, as an
-    event), never deleted; the page shows what the pool already holds."""
-
-    form = FundingPolicyForm
-    list_display = [
-        "year",
-        "pool_total_cny",
-        "grade1_cap_cny",
-        "grade2_cap_cny",
-        "grade3_cap_cny",
-        "committed_cny",
-        "disbursed_cny",
-        "remaining_cny",
-    ]
-    readonly_fields = ["committed_cny", "disbursed_cny", "remaining_cny"]
-
-    def get_readonly_fields(self, request, obj=None):
-        # The year of an existing policy never changes: approvals were made under it.
-        return [*self.readonly_fields, "year"] if obj else self.readonly_fields
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # 财政部·国家档案局令第79号: nothing financial is ever deleted
-
-    @admin.display(description="年度经费总额")
-    def pool_total_cny(self, obj) -> str:
-        return format_cny(obj.pool_total)
-
-    @admin.display(description="一级项目上限")
-    def grade1_cap_cny(self, obj) -> str:
-        return format_cny(obj.grade1_cap)
-
-    @admin.display(description="二级项目上限")
-    def grade2_cap_cny(self, obj) -> str:
-        return format_cny(obj.grade2_cap)
-
-    @admin.display(description="三级项目上限")
-    def grade3_cap_cny(self, obj) -> str:
-        return format_cny(obj.grade3_cap)
-
-    def _figures(self, obj) -> dict:
-        if not obj or not obj.pk:
-            return {}
-        if not hasattr(obj, "_figures"):
-            obj._figures = policy_service.policy_figures(obj.year)
-        return obj._figures
-
-    @admin.display(description="已核定占用")
-    def committed_cny(self, obj) -> str:
-        return format_cny(self._figures(obj).get("committed"))
-
-    @admin.display(description="已拨付")
-    def disbursed_cny(self, obj) -> str:
-        return format_cny(self._figures(obj).get("disbursed"))
-
-    @admin.display(description="剩余可核定")
-    def remaining_cny(self, obj) -> str:
-        figures = self._figures(obj)
-        return format_cny(obj.pool_total - figures["committed"]) if figures else "—"
-
-    def save_model(self, request, obj, form, change):
-        saved = policy_service.policy_save(
-            actor=request.user,
-            year=obj.year,
-            values={name: form.cleaned_data[name] for name in form.cleaned_data if name != "year"},
-        )
-        obj.pk = saved.pk
-        obj._state.adding = False
-
-
-@admin.register(ProhibitedItem)
-class ProhibitedItemAdmin(admin.ModelAdmin):
-    list_display = ["keyword", "reason"]
-    search_fields = ["keyword"]
-
-
-__all__ = ["FundingPolicyAdmin", "ProjectAdmin"]
+__all__ = ["ProjectAdmin"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 from projects.capture.values import clean_text
 from projects.models.choices import BudgetItem
@@ -50,6 +51,7 @@ _KEYS = sorted(CATEGORY_LINES, key=len, reverse=True)
 _CATEGORY = re.compile(r"^\*([^*]+)\*")
 
 
+@lru_cache(maxsize=4096)  # item names repeat: one seller's goods, many invoices
 def _line_for(item_name: str) -> str | None:
     text = clean_text(item_name)
     match = _CATEGORY.match(text)

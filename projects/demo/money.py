@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from projects.demo.common import CHECKLIST_YES, demo_policy
 from projects.models import BudgetLine, Project, SummaryReport
-from projects.models.money import Disbursement
+from projects.models.money import RISK_KEYWORD_SEED, Disbursement, RiskKeyword
 from projects.services import apply_transition, project_create, refresh_requested_amount
 from projects.services.disbursements import (
     disbursement_record,
@@ -199,7 +199,13 @@ def _reverse_and_repay(project, finance) -> None:
     )
 
 
+def seed_risk_keywords() -> None:
+    for word, reason in RISK_KEYWORD_SEED:
+        RiskKeyword.objects.get_or_create(word=word, defaults={"reason": reason})
+
+
 def load(data) -> list[str]:
+    seed_risk_keywords()
     if Project.objects.filter(title=DEMO[0][0]).exists():
         return []  # idempotent: already loaded
     users = data["users"]

@@ -14,7 +14,7 @@ from projects.models.choices import (  # noqa: F401
 )
 from projects.models.documents import IssuedDocument  # noqa: F401, E402
 from projects.models.jobs import BackgroundJob  # noqa: F401
-from projects.models.money import Disbursement, Invoice  # noqa: F401
+from projects.models.money import Disbursement, Invoice, RiskKeyword  # noqa: F401
 from projects.models.project import (  # noqa: F401
     BudgetLine,
     FundingPolicy,

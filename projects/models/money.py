@@ -37,6 +37,10 @@ class Invoice(models.Model):
     seller_name = models.CharField("销售方名称", max_length=200)
     seller_tax_id = models.CharField("销售方纳税人识别号", max_length=18)
     buyer_name = models.CharField("购买方名称(抬头)", max_length=200)
+    buyer_tax_id = models.CharField("购买方纳税人识别号", max_length=18, blank=True)
+    item_names = models.TextField(
+        "货物或服务名称", blank=True, help_text="每行一项,如“*纸制品*复印纸”"
+    )
     amount = models.DecimalField("金额", **MONEY)
     tax = models.DecimalField("税额", **MONEY)
     total = models.DecimalField("价税合计", **MONEY)
@@ -48,6 +52,14 @@ class Invoice(models.Model):
         related_name="+",
         verbose_name="发票影像",
     )
+    # How the fields were given: "" typed by hand, or the capture reader's source ("qr",
+    # "xml", "ofd", "pdf:qr", "zip:xml" …). The original file itself is `scan` (a Document:
+    # stored through Django's storage, served only by the scoped download view).
+    capture_source = models.CharField("录入方式", max_length=20, blank=True)
+    # Numbers of one seller's invoice book (拆分开票): seller, code and the number's fixed
+    # head; `serial` the number's running tail. Empty/None where the number is not digits.
+    series = models.CharField("号段", max_length=60, blank=True, editable=False)
+    serial = models.BigIntegerField("段内序号", null=True, blank=True, editable=False)
     check_status = models.CharField(
         "审核结果",
         max_length=20,
@@ -81,6 +93,10 @@ class Invoice(models.Model):
             ("export_invoice", "可以导出发票"),
             ("check_invoice", "可以审核发票"),
         ]
+        indexes = [
+            models.Index(fields=["series", "serial"], name="invoice_series_serial"),
+            models.Index(fields=["seller_tax_id", "total"], name="invoice_seller_total"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gte=0, tax__gte=0, total=models.F("amount") + models.F("tax")),
@@ -91,6 +107,45 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.code}{self.number}"
+
+
+# The list's first words (migration 0012 seeds its own frozen copy; demo_data this one): goods
+# and services party fees may not pay for (预付卡, 烟酒, 礼品, 旅游, 宴请 …).
+RISK_KEYWORD_SEED = [
+    ("预付卡", "预付卡、购物卡不得用党费购买"),
+    ("购物卡", "预付卡、购物卡不得用党费购买"),
+    ("充值", "充值类消费,疑似购买预付卡或话费"),
+    ("烟草", "烟酒不得用党费列支"),
+    ("卷烟", "烟酒不得用党费列支"),
+    ("酒水", "烟酒不得用党费列支"),
+    ("白酒", "烟酒不得用党费列支"),
+    ("礼品", "礼品不得用党费列支"),
+    ("旅游", "旅游不得用党费列支"),
+    ("宴请", "宴请不得用党费列支"),
+]
+
+
+class RiskKeyword(models.Model):
+    """A word finance watches for in an invoice's items or seller (预付卡, 烟酒 …): a hit is
+    shown as a risk flag with its reason, never a refusal by itself."""
+
+    class Scope(models.TextChoices):
+        BOTH = "both", "货物名称或销售方"
+        ITEMS = "items", "仅货物或服务名称"
+        SELLER = "seller", "仅销售方名称"
+
+    word = models.CharField("关键词", max_length=40, unique=True)
+    scope = models.CharField("匹配范围", max_length=10, choices=Scope.choices, default=Scope.BOTH)
+    reason = models.CharField("提示理由", max_length=200, blank=True)
+    active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "风险关键词"
+        verbose_name_plural = "风险关键词"
+        ordering = ["word"]
+
+    def __str__(self) -> str:
+        return self.word
 
 
 class Disbursement(models.Model):

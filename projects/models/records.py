@@ -110,7 +110,13 @@ class ProjectHistory(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "seq"], name="history_seq_unique"),
         ]
-        indexes = [models.Index(fields=["project", "seq"], name="history_project_seq")]
+        indexes = [
+            models.Index(fields=["project", "seq"], name="history_project_seq"),
+            # A project's first approve / request_settlement (the invoice date rules, issue 12).
+            models.Index(
+                fields=["project", "transition", "global_seq"], name="history_project_transition"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.global_seq} {self.transition}"

@@ -279,6 +279,7 @@ class Document(models.Model):
         SUMMARY_ATTACHMENT = "summary_attachment", "总结附件"
         FINAL_ACCOUNTS = "final_accounts", "决算清单"
         INVOICE_SCAN = "invoice_scan", "发票影像"
+        INVOICE_ORIGINAL = "invoice_original", "发票电子原件"
         OTHER = "other", "其他"
 
     project = models.ForeignKey(

@@ -1,17 +1,54 @@
-"""Read-side queries of the invoices: finance's pending checks and the risk flags."""
+"""Read-side queries of the invoices: finance's pending checks and the risk rules (issue 12).
+
+Every rule is one SQL expression annotated by `with_risks(queryset)`: the invoice page and
+list show the flags from those annotations (a constant number of queries per page), and the
+changelist filter "风险提示" filters on the same expressions, so a flag and its filter can
+never disagree. The rules warn; none of them refuses anything by itself.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Coalesce, Replace, TruncDate, TruncMonth
 
 from projects import permissions as perm
-from projects.models.money import Invoice
-from projects.money import ZERO, normalise_text
+from projects.dates import format_date
+from projects.models import ProjectHistory
+from projects.models.money import Invoice, RiskKeyword
+from projects.money import ZERO, format_cny, normalise_text
 
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+# (key, title) of every rule, in the order shown; the filter offers one choice each.
+RULES = (
+    ("buyer", "抬头或税号不是本组织"),
+    ("period", "开票日期不在项目实施期内"),
+    ("before_approval", "开票日期早于立项批准"),
+    ("after_settlement", "开票日期晚于申请结算"),
+    ("split", "疑似拆分开票"),
+    ("keyword", "命中风险关键词"),
+    ("over_line", "超出预算明细金额"),
+    ("repeat", "同一销售方同金额多项目报销"),
+)
+RULE_TITLES = dict(RULES)
 
 
 def buyer_matches(buyer_name: str, organization_name: str) -> bool:
@@ -19,47 +56,257 @@ def buyer_matches(buyer_name: str, organization_name: str) -> bool:
     return normalise_text(buyer_name) == normalise_text(organization_name)
 
 
-def with_line_totals(queryset):
-    """Annotate each invoice with its budget line's invoiced total (for the over-line flag)."""
-    line_total = (
-        Invoice.objects.filter(budget_line=OuterRef("budget_line"))
-        .order_by()  # no default ordering: it would join the project into every sum
-        .values("budget_line")
-        .annotate(total=Sum("total"))
-        .values("total")
+def _fold(expression):
+    """The 抬头 as compared in SQL: full-width brackets as half-width, no spaces."""
+    for old, new in (("\uff08", "("), ("\uff09", ")"), (" ", ""), ("\u3000", ""), ("\t", "")):
+        expression = Replace(expression, Value(old), Value(new))
+    return expression
+
+
+def _event_day(transition: str):
+    """The Beijing date of the project's first event `transition` (approve, request_settlement)."""
+    return Subquery(
+        ProjectHistory.objects.filter(project=OuterRef("project"), transition=transition)
+        .order_by("global_seq")
+        .annotate(day=TruncDate("created_at", tzinfo=BEIJING))
+        .values("day")[:1],
+        output_field=DateField(),
+    )
+
+
+def _neighbour(offset: int):
+    """The pk of the same seller's invoice numbered `offset` away, in the organisation.
+
+    A LIMIT 1 subquery rather than EXISTS: PostgreSQL may turn an EXISTS into one hashed
+    scan of every invoice; this stays an index lookup on (series, serial) per shown row."""
+    return Subquery(
+        Invoice.objects.filter(
+            series=OuterRef("series"),
+            serial=OuterRef("serial") + offset,
+            project__organization=OuterRef("project__organization"),
+        )
+        .exclude(series="")
+        .order_by()
+        .values("pk")[:1]
+    )
+
+
+def _keyword(field: str):
+    items = Q(scope__in=[RiskKeyword.Scope.BOTH, RiskKeyword.Scope.ITEMS]) & Q(
+        outer_items__contains=F("word")
+    )
+    seller = Q(scope__in=[RiskKeyword.Scope.BOTH, RiskKeyword.Scope.SELLER]) & Q(
+        outer_seller__contains=F("word")
+    )
+    return Subquery(
+        RiskKeyword.objects.filter(active=True)
+        .annotate(
+            outer_items=ExpressionWrapper(OuterRef("item_names"), output_field=TextField()),
+            outer_seller=ExpressionWrapper(OuterRef("seller_name"), output_field=TextField()),
+        )
+        .filter(items | seller)
+        .order_by("word")
+        .values(field)[:1]
+    )
+
+
+def _line_running_total():
+    """The budget line's invoiced total up to and including this invoice (by entry order)."""
+    return Coalesce(
+        Subquery(
+            Invoice.objects.filter(budget_line=OuterRef("budget_line"), pk__lte=OuterRef("pk"))
+            .order_by()
+            .values("budget_line")
+            .annotate(total=Sum("total"))
+            .values("total"),
+            output_field=_MONEY,
+        ),
+        ZERO,
+        output_field=_MONEY,
+    )
+
+
+def _repeat_projects():
+    """Other projects of the organisation with an invoice of the same seller and total in
+    the same calendar month (the same purchase claimed twice, split across projects)."""
+    return Coalesce(
+        Subquery(
+            Invoice.objects.filter(
+                seller_tax_id=OuterRef("seller_tax_id"),
+                total=OuterRef("total"),
+                project__organization=OuterRef("project__organization"),
+            )
+            .exclude(project=OuterRef("project"))
+            .annotate(month=TruncMonth("issue_date"))
+            .filter(month=OuterRef("risk_month"))
+            .order_by()
+            .values("seller_tax_id")
+            .annotate(n=Count("project", distinct=True))
+            .values("n")
+        ),
+        0,
+    )
+
+
+def _repeat_any():
+    """Some other project of the organisation has the same seller and total this month (the
+    filter's test: a LIMIT 1 lookup on (seller_tax_id, total), no counting)."""
+    return Subquery(
+        Invoice.objects.filter(
+            seller_tax_id=OuterRef("seller_tax_id"),
+            total=OuterRef("total"),
+            project__organization=OuterRef("project__organization"),
+        )
+        .exclude(project=OuterRef("project"))
+        .annotate(month=TruncMonth("issue_date"))
+        .filter(month=OuterRef("risk_month"))
+        .order_by()
+        .values("pk")[:1]
+    )
+
+
+def _flag(condition) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def with_risks(queryset):
+    """Annotate each invoice with every rule's flag (risk_<key>) and the values its reason
+    names. Used by the list, the page and the filter alike."""
+    queryset = queryset.annotate(risk_month=TruncMonth("issue_date")).annotate(
+        risk_approved_on=_event_day("approve"),
+        risk_settlement_on=_event_day("request_settlement"),
+        risk_keyword_word=_keyword("word"),
+        risk_keyword_reason=_keyword("reason"),
+        line_invoiced=_line_running_total(),
+        risk_repeat_count=_repeat_projects(),
+        risk_repeat_other=_repeat_any(),
+        risk_prev2=_neighbour(-2),
+        risk_prev1=_neighbour(-1),
+        risk_next1=_neighbour(1),
+        risk_next2=_neighbour(2),
+        risk_buyer_folded=_fold(F("buyer_name")),
+        risk_org_folded=_fold(F("project__organization__name")),
     )
     return queryset.annotate(
-        line_invoiced=Coalesce(Subquery(line_total, output_field=_MONEY), ZERO, output_field=_MONEY)
+        risk_buyer=_flag(
+            ~Q(risk_buyer_folded=F("risk_org_folded"))
+            | (
+                ~Q(buyer_tax_id="")
+                & ~Q(project__organization__uscc="")
+                & ~Q(buyer_tax_id=F("project__organization__uscc"))
+            )
+        ),
+        risk_period=_flag(
+            Q(project__start_date__isnull=False, issue_date__lt=F("project__start_date"))
+            | Q(project__end_date__isnull=False, issue_date__gt=F("project__end_date"))
+        ),
+        risk_before_approval=_flag(
+            Q(risk_approved_on__isnull=False, issue_date__lt=F("risk_approved_on"))
+        ),
+        risk_after_settlement=_flag(
+            Q(risk_settlement_on__isnull=False, issue_date__gt=F("risk_settlement_on"))
+        ),
+        risk_split=_flag(
+            Q(serial__isnull=False)
+            & (
+                Q(risk_prev2__isnull=False, risk_prev1__isnull=False)
+                | Q(risk_prev1__isnull=False, risk_next1__isnull=False)
+                | Q(risk_next1__isnull=False, risk_next2__isnull=False)
+            )
+        ),
+        risk_keyword=_flag(Q(risk_keyword_word__isnull=False)),
+        risk_over_line=_flag(Q(line_invoiced__gt=F("budget_line__amount"))),
+        risk_repeat=_flag(Q(risk_repeat_other__isnull=False)),
     )
+
+
+def with_line_totals(queryset):
+    """Kept for callers of the first version: the risk annotations include the line total."""
+    return with_risks(queryset)
+
+
+def risk_filter(queryset, key: str):
+    """Only the invoices that rule `key` flags (one SQL query; unknown keys change nothing)."""
+    if key not in RULE_TITLES:
+        return queryset
+    if "risk_buyer" not in queryset.query.annotations:
+        queryset = with_risks(queryset)
+    return queryset.filter(**{f"risk_{key}": True})
+
+
+@dataclass(frozen=True)
+class Risk:
+    key: str
+    title: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.title}:{self.reason}"
+
+
+def _reason(key: str, invoice) -> str:
+    project = invoice.project
+    if key == "buyer":
+        org = project.organization
+        if normalise_text(invoice.buyer_name) != normalise_text(org.name) and invoice.buyer_name:
+            text = f"发票抬头为“{invoice.buyer_name}”,申报组织为“{org.name}”"
+            if invoice.buyer_tax_id and org.uscc and invoice.buyer_tax_id != org.uscc:
+                text += f";购买方税号 {invoice.buyer_tax_id} 也不是本组织的 {org.uscc}"
+            return text + "。"
+        return f"购买方纳税人识别号为 {invoice.buyer_tax_id},本组织统一社会信用代码为 {org.uscc}。"
+    if key == "period":
+        start = format_date(project.start_date) if project.start_date else "未填"
+        end = format_date(project.end_date) if project.end_date else "未填"
+        return f"开票日期 {format_date(invoice.issue_date)},项目实施期 {start} 至 {end}。"
+    if key == "before_approval":
+        return (
+            f"开票日期 {format_date(invoice.issue_date)} 早于项目批准立项的日期 "
+            f"{format_date(invoice.risk_approved_on)},支出可能发生在立项之前。"
+        )
+    if key == "after_settlement":
+        return (
+            f"开票日期 {format_date(invoice.issue_date)} 晚于申请结算的日期 "
+            f"{format_date(invoice.risk_settlement_on)}。"
+        )
+    if key == "split":
+        return (
+            f"销售方“{invoice.seller_name}”在本组织有3张及以上号码连续的发票"
+            f"(含 {invoice.number}),请核实是否为拆分开票。"
+        )
+    if key == "keyword":
+        why = f"({invoice.risk_keyword_reason})" if invoice.risk_keyword_reason else ""
+        return f"货物名称或销售方含“{invoice.risk_keyword_word}”{why}。"
+    if key == "over_line":
+        line = invoice.budget_line
+        return (
+            f"计入本发票后,预算明细“{line.get_item_display()} {line.description}”已开票 "
+            f"{format_cny(invoice.line_invoiced)},超过其预算金额 {format_cny(line.amount)}。"
+        )
+    return (
+        f"同一销售方“{invoice.seller_name}”、同一金额 {format_cny(invoice.total)} 的发票,"
+        f"本月还在本组织另外 {invoice.risk_repeat_count} 个项目中报销。"
+    )
+
+
+def invoice_risks(invoice: Invoice) -> list[Risk]:
+    """The rules that flag `invoice`, each with its reason in Chinese. Pass a row from
+    `with_risks(...)` (lists: no query per row); a plain invoice is re-read annotated."""
+    if not hasattr(invoice, "risk_buyer"):
+        invoice = (
+            with_risks(Invoice.objects.filter(pk=invoice.pk))
+            .select_related("project__organization", "budget_line")
+            .get()
+        )
+    return [
+        Risk(key, title, _reason(key, invoice))
+        for key, title in RULES
+        if getattr(invoice, f"risk_{key}")
+    ]
 
 
 def invoice_flags(invoice: Invoice, *, line_invoiced: Decimal | None = None) -> list[str]:
-    """Warnings for finance: date outside the project period, other 抬头, over the line.
-
-    `line_invoiced` is the total of all invoices on the invoice's budget line (pass it from
-    `with_line_totals` to keep lists at a constant number of queries); by default the
-    annotation is used when present.
-    """
-    if line_invoiced is None:
-        line_invoiced = getattr(invoice, "line_invoiced", None)
-    project = invoice.project
-    flags = []
-    if (project.start_date and invoice.issue_date < project.start_date) or (
-        project.end_date and invoice.issue_date > project.end_date
-    ):
-        flags.append("开票日期不在项目实施期内")
-    if not buyer_matches(invoice.buyer_name, project.organization.name):
-        flags.append("抬头与申报组织名称不一致")
-    if line_invoiced is None:
-        line_invoiced = (
-            Invoice.objects.filter(budget_line_id=invoice.budget_line_id).aggregate(
-                total=Sum("total")
-            )["total"]
-            or ZERO
-        )
-    if line_invoiced > invoice.budget_line.amount:
-        flags.append("超出该预算明细的剩余额度")
-    return flags
+    """The flags as text, "rule:reason" (`line_invoiced` is ignored: kept for old callers)."""
+    return [str(risk) for risk in invoice_risks(invoice)]
 
 
 def pending_checks(user, limit: int = 20) -> list[dict]:
@@ -73,5 +320,5 @@ def pending_checks(user, limit: int = 20) -> list[dict]:
         .exclude(project__payment_approved_by=user)
         .values("project_id", "project__code", "project__title")
         .annotate(count=Count("pk"), total=Sum("total"))
-        .order_by("project__code")[:limit]
+        .order_by("project__year", "project__number")[:limit]
     )

@@ -163,7 +163,7 @@ def sub_ledger(organization: Organization, year: int) -> SubLedger:
         Project.objects.filter(organization=organization, year=year)
         .exclude(approved_amount__isnull=True)
         .annotate(disbursed=_zero(Subquery(paid, output_field=_MONEY)))
-        .order_by("code")
+        .order_by("number")
     )
     rows = []
     for project in projects:

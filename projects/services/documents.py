@@ -23,6 +23,7 @@ from projects.services import events
 from projects.services.errors import WorkflowError
 from projects.services.locking import locked_project
 from projects.services.reports import ensure_allowed
+from projects.uploads import check_ooxml_bounds
 
 # type → (content type, accepted name endings)
 DOCUMENT_TYPES = {
@@ -45,8 +46,6 @@ ALLOWED_TEXT = "PDF、JPG、PNG、XLSX、DOCX"
 MAX_ZIP_TOTAL = 256 * 1024 * 1024
 MAX_ZIP_RATIO = 100
 MAX_ZIP_MEMBERS = 5000
-# Small parts may compress very well (an empty style sheet): the ratio counts above this.
-RATIO_FLOOR = 1024 * 1024
 # [Content_Types].xml is a few KB; more is not an Office file.
 CONTENT_TYPES_LIMIT = 1024 * 1024
 
@@ -55,35 +54,16 @@ def max_document_bytes() -> int:
     return getattr(settings, "DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
 
 
-def check_zip_bounds(
-    file, *, max_total: int = MAX_ZIP_TOTAL, max_ratio: int = MAX_ZIP_RATIO
-) -> None:
-    """Raise ValidationError (Chinese) unless the zip `file` declares at most `max_total`
-    uncompressed bytes in all and no part larger than RATIO_FLOOR compressed more than
-    `max_ratio` times. Reads only the central directory, never a member; restores the
-    file's position."""
-    position = file.tell()
-    try:
-        try:
-            with zipfile.ZipFile(file) as archive:
-                members = archive.infolist()
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise ValidationError("文件已损坏,无法读取,不能上传。", code="unreadable") from exc
-    finally:
-        file.seek(position)
-    if len(members) > MAX_ZIP_MEMBERS:
-        raise ValidationError(f"文件内部包含的部件过多(超过 {MAX_ZIP_MEMBERS} 个),不能上传。")
-    total = 0
-    for info in members:
-        total += info.file_size
-        if total > max_total:
-            raise ValidationError(
-                f"文件解压后超过 {max_total // (1024 * 1024)} MB,内容异常或过大,不能上传。"
-            )
-        if info.file_size > RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
-            raise ValidationError(
-                "文件的压缩比异常(疑似“压缩炸弹”),不能上传。请上传正常保存的文件。"
-            )
+def check_zip_bounds(file) -> None:
+    """An Office document is stored as it came, never parsed: the central directory's sizes
+    are checked (uploads' one bounds check, without inflating anything)."""
+    check_ooxml_bounds(
+        file,
+        max_uncompressed=MAX_ZIP_TOTAL,
+        max_ratio=MAX_ZIP_RATIO,
+        max_members=MAX_ZIP_MEMBERS,
+        inflate=False,
+    )
 
 
 def sniff_document(uploaded) -> str | None:

@@ -58,6 +58,7 @@ class ImportRow:
     data: dict
     errors: list[str] = field(default_factory=list)
     values: dict = field(default_factory=dict)
+    suggestion: str = ""  # the budget line the item names point to (a zip's invoices)
 
 
 @dataclass
@@ -66,6 +67,7 @@ class ImportResult:
     file_errors: list[str] = field(default_factory=list)
     created: int = 0
     dry_run: bool = True
+    unit: str = "行"  # "张" for the invoices of a zip
 
     @property
     def bad_rows(self) -> list[ImportRow]:
@@ -77,7 +79,7 @@ class ImportResult:
 
     def messages(self) -> list[str]:
         lines = list(self.file_errors)
-        lines += [f"第{row.row_number}行:{'；'.join(row.errors)}" for row in self.bad_rows]
+        lines += [f"第{row.row_number}{self.unit}:{'；'.join(row.errors)}" for row in self.bad_rows]
         return lines
 
 
@@ -137,6 +139,43 @@ def _by_field(row: dict) -> dict:
     return {COLUMNS.get(key, key): value for key, value in row.items()}
 
 
+def read_zip_rows(content: bytes, budget_line) -> tuple[list[ImportRow], list[str]]:
+    """The invoices of the tax platform's zip (or a zip of XML files), each captured once by
+    the one reader; every invoice goes on the budget line the user chose for the batch (the
+    item names' suggestion is shown beside each, never applied)."""
+    from projects.capture import read_invoices_with_items, suggest_budget_item
+    from projects.models.choices import BudgetItem
+
+    try:
+        found = read_invoices_with_items(content, "发票.zip")
+    except ValidationError as exc:
+        return [], exc.messages
+    if len(found) > MAX_ROWS:
+        return [], [f"一次最多导入 {MAX_ROWS} 张发票,请分批导入。"]
+    if budget_line is None:
+        return [], ["请选择本批发票计入的预算明细。"]
+    rows = []
+    suggested_for: dict[tuple, str] = {}  # one seller's invoices list the same goods
+    for number, (invoice, items) in enumerate(found, start=1):
+        data = {name: invoice.get(name) for name in COLUMNS.values() if name in invoice}
+        data.update(
+            buyer_tax_id=invoice["buyer_tax_id"],
+            budget_line=budget_line,
+            item_names="\n".join(items),
+        )
+        row = ImportRow(row_number=number, data=data)
+        row.data["capture_source"] = invoice["source"]
+        key = tuple(items)
+        if key not in suggested_for:
+            suggested = suggest_budget_item(items)
+            suggested_for[key] = BudgetItem(suggested).label if suggested else ""
+        row.suggestion = suggested_for[key]
+        if any(invoice[n] is not None and invoice[n] < 0 for n in ("amount", "tax", "total")):
+            row.errors.append("红字发票(负数金额)冲销另一张发票,不能作为报销凭证导入。")
+        rows.append(row)
+    return rows, []
+
+
 # --- validating ---------------------------------------------------------------------------
 
 
@@ -175,6 +214,8 @@ def validate_rows(project: Project, rows: list[ImportRow], *, actor) -> None:
     resolve = _line_resolver(lines)
     first_seen: dict[str, int] = {}
     for row in rows:
+        if row.errors:
+            continue
         if _formula_cells(row.data):
             row.errors.append("单元格含公式或以 = + - @ 开头的内容,不予接受。")
             continue
@@ -217,21 +258,55 @@ def _claimed(project: Project) -> dict:
     return {"invoices": figures["count"], "invoiced": str(to_money(figures["total"]))}
 
 
+def _forget(document) -> None:
+    if document is not None and document.file.name:
+        document.file.storage.delete(document.file.name)
+
+
 # --- the service --------------------------------------------------------------------------
 
 
-def invoice_import(*, project: Project, source, actor, dry_run: bool) -> ImportResult:
-    """Validate every row of `source` (an xlsx file, or a list of row dicts); unless
-    dry_run, and only if every row is good, store them all with one signed event."""
+def _zip_content(source) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    source.seek(0)
+    return source.read()
+
+
+def invoice_import(
+    *,
+    project: Project,
+    source,
+    actor,
+    dry_run: bool,
+    filename: str = "",
+    budget_line: BudgetLine | None = None,
+) -> ImportResult:
+    """Validate every row of `source` (an xlsx file, a list of row dicts, or — `filename`
+    ending in .zip — the tax platform's zip with `budget_line` for all its invoices); unless
+    dry_run, and only if every row is good, store them all with one signed event. A zip is
+    kept unchanged as the original of all its invoices (its SHA-256 in the event)."""
     if not perm.may_enter_invoices(project, actor):
         raise WorkflowError(f"项目当前状态为“{project.get_state_display()}”或您无权导入发票。")
-    rows, file_errors = _rows_from(source)
-    result = ImportResult(rows=rows, file_errors=file_errors, dry_run=dry_run)
+    original = None
+    if filename.lower().endswith(".zip"):
+        from projects.services.invoices import Original
+
+        content = _zip_content(source)
+        original = Original(name=filename, content=content, content_type="application/zip")
+        if budget_line is not None and budget_line.project_id != project.pk:
+            budget_line = None
+        rows, file_errors = read_zip_rows(content, budget_line)
+        result = ImportResult(rows=rows, file_errors=file_errors, dry_run=dry_run, unit="张")
+    else:
+        rows, file_errors = _rows_from(source)
+        result = ImportResult(rows=rows, file_errors=file_errors, dry_run=dry_run)
     if file_errors:
         return result
     validate_rows(project, rows, actor=actor)
     if dry_run or not result.ok:
         return result
+    document = None
     try:
         with locked_project(project) as locked:
             if not perm.may_enter_invoices(locked, actor):
@@ -239,10 +314,30 @@ def invoice_import(*, project: Project, source, actor, dry_run: bool) -> ImportR
                     f"项目当前状态已变为“{locked.get_state_display()}”,不能导入发票。"
                 )
             before = _claimed(locked)
+            if original is not None:
+                from projects.services.invoices import original_store
+
+                document = original_store(project=locked, actor=actor, original=original)
             Invoice.objects.bulk_create(
-                [Invoice(project=locked, created_by=actor, **row.values) for row in rows],
+                [
+                    Invoice(
+                        project=locked,
+                        created_by=actor,
+                        scan=document,
+                        capture_source=row.data.get("capture_source", "")[:20],
+                        **row.values,
+                    )
+                    for row in rows
+                ],
                 batch_size=BATCH,
             )
+            capture = {}
+            if original is not None:
+                capture = {
+                    "capture_source": "zip",
+                    "original_name": original.name,
+                    "original_sha256": original.sha256,
+                }
             events.record(
                 project=locked,
                 actor=actor,
@@ -254,9 +349,11 @@ def invoice_import(*, project: Project, source, actor, dry_run: bool) -> ImportR
                     "identities": [row.values["identity"] for row in rows][:1000],
                     "before": before,
                     "after": _claimed(locked),
+                    **capture,
                 },
             )
     except IntegrityError:
+        _forget(document)
         # Another import or entry claimed some of these invoices meanwhile: say which.
         for row in rows:
             row.errors.clear()
@@ -264,6 +361,9 @@ def invoice_import(*, project: Project, source, actor, dry_run: bool) -> ImportR
         if not result.bad_rows:
             result.file_errors.append("导入时发生冲突(发票已被其他人同时报销),未导入任何发票。")
         return result
+    except BaseException:
+        _forget(document)
+        raise
     result.created = len(rows)
     return result
 

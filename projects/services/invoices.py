@@ -7,10 +7,13 @@ Every write runs inside `locking.locked_project(...)` and ends with `events.reco
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError
 from django.utils import timezone
 from stdnum.cn import uscc
@@ -18,7 +21,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from projects import permissions as perm
 from projects.dates import parse_date
-from projects.models import BudgetLine, Project
+from projects.models import BudgetLine, Document, Project
 from projects.models.money import Invoice
 from projects.money import format_cny, normalise_text, parse_money
 from projects.services import events
@@ -35,10 +38,12 @@ INVOICE_FIELDS = (
     "seller_name",
     "seller_tax_id",
     "buyer_name",
+    "buyer_tax_id",
     "amount",
     "tax",
     "total",
     "budget_line",
+    "item_names",
 )
 VAT_KINDS = frozenset({Invoice.Kind.VAT_SPECIAL, Invoice.Kind.VAT_ORDINARY})
 
@@ -69,6 +74,29 @@ def invoice_identity(code, number) -> str:
     if vat_shaped or digital_shaped:
         return f"{code}{number}"
     return f"{code}|{number}"
+
+
+@lru_cache(maxsize=4096)  # a batch names the same few sellers and one buyer again and again
+def _uscc_valid(value: str) -> bool:
+    try:
+        uscc.validate(value)
+    except StdnumError:
+        return False
+    return True
+
+
+def invoice_series(seller_tax_id: str, code: str, number: str) -> tuple[str, int | None]:
+    """(series, serial) of one seller's invoice numbers, for the 拆分开票 flag: a VAT
+    invoice's 8-digit number runs within its code; a 数电 number's first five digits (year
+    and region) are fixed and its last fifteen run. Other numbers have no series."""
+    if _NUMBER8_RE.fullmatch(number) and _CODE_RE.fullmatch(code):
+        return f"{seller_tax_id}|{code}|", int(number)
+    if not code and _NUMBER20_RE.fullmatch(number):
+        return f"{seller_tax_id}||{number[:5]}", int(number[5:])
+    return "", None
+
+
+MAX_ITEM_NAMES = 2000
 
 
 def _code_and_number_errors(kind: str, code: str, number: str) -> list[str]:
@@ -159,13 +187,22 @@ def invoice_validate(data: dict, *, budget_lines: dict) -> CleanInvoice:
             errors.append(f"{label}过长(最多200字)。")
         values[name] = text
     tax_id = normalise_text(data.get("seller_tax_id")).upper()
-    try:
-        uscc.validate(tax_id)
-    except StdnumError:
+    if not _uscc_valid(tax_id):
         errors.append(
             f"销售方纳税人识别号“{tax_id}”不是有效的统一社会信用代码(18位,校验码须正确)。"
         )
     values["seller_tax_id"] = tax_id
+    buyer_id = normalise_text(data.get("buyer_tax_id")).upper()
+    if buyer_id and not _uscc_valid(buyer_id):
+        errors.append(f"购买方纳税人识别号“{buyer_id}”不是有效的统一社会信用代码。")
+    values["buyer_tax_id"] = buyer_id
+    items = "\n".join(
+        line.strip() for line in str(data.get("item_names") or "").splitlines() if line.strip()
+    )
+    if len(items) > MAX_ITEM_NAMES:
+        errors.append(f"货物或服务名称过长(最多{MAX_ITEM_NAMES}字)。")
+    values["item_names"] = items
+    values["series"], values["serial"] = invoice_series(tax_id, code, number)
     attempt("amount", parse_money, data.get("amount"), "金额")
     attempt("tax", parse_money, data.get("tax"), "税额")
     attempt("total", parse_money, data.get("total"), "价税合计", allow_zero=False)
@@ -235,8 +272,67 @@ def _validated(locked: Project, data: dict, *, actor, exclude_pk=None) -> CleanI
     return clean
 
 
-def invoice_add(*, project: Project, actor, **data) -> Invoice:
-    """Enter one invoice on a project (leader or org reviewer, in_progress … accepted)."""
+@dataclass
+class Original:
+    """The e-file an invoice was captured from, kept unchanged (财会〔2020〕6号)."""
+
+    name: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def original_store(*, project: Project, actor, original: Original) -> Document:
+    """Store the original through Django's storage (a random name; served only by the
+    scoped download view). Call inside the caller's transaction; the caller deletes the
+    file if the transaction fails (`_forget_file`)."""
+    document = Document(
+        project=project,
+        kind=Document.Kind.INVOICE_ORIGINAL,
+        original_name=original.name[:200],
+        content_type=original.content_type[:100],
+        size=len(original.content),
+        sha256=original.sha256,
+        description="发票电子原件(原样保存)",
+        uploaded_by=actor,
+    )
+    document.file.save(original.name, ContentFile(original.content), save=False)
+    document.save()
+    return document
+
+
+def _forget_file(document: Document | None) -> None:
+    if document is not None and document.file.name:
+        document.file.storage.delete(document.file.name)
+
+
+def capture_data(*, source: str, original: Original | None) -> dict:
+    """What an event records of a capture: its source and the original's SHA-256."""
+    if not source:
+        return {}
+    data = {"capture_source": source}
+    if original is not None:
+        data.update(original_name=original.name, original_sha256=original.sha256)
+    return data
+
+
+def invoice_add(
+    *,
+    project: Project,
+    actor,
+    capture_source: str = "",
+    original: Original | None = None,
+    **data,
+) -> Invoice:
+    """Enter one invoice on a project (leader or org reviewer, in_progress … accepted).
+
+    A captured invoice (`capture_source`, and the e-file as `original`) goes through the
+    same validation and one-claim rule as a typed one; the original is stored beside it
+    and the event records the source and the original's SHA-256."""
+    document = None
     try:
         with locked_project(project) as locked:
             if not perm.may_enter_invoices(locked, actor):
@@ -244,19 +340,36 @@ def invoice_add(*, project: Project, actor, **data) -> Invoice:
                     f"项目当前状态为“{locked.get_state_display()}”或您无权录入发票。"
                 )
             clean = _validated(locked, data, actor=actor)
+            scan = data.get("scan")
+            if original is not None:
+                document = original_store(project=locked, actor=actor, original=original)
+                scan = document
             invoice = Invoice.objects.create(
-                project=locked, created_by=actor, scan=data.get("scan"), **clean.values
+                project=locked,
+                created_by=actor,
+                scan=scan,
+                capture_source=capture_source[:20],
+                **clean.values,
             )
             events.record(
                 project=locked,
                 actor=actor,
                 action="invoice_add",
                 subject=_subject(invoice),
-                data={"invoice": invoice.pk, "before": None, "after": invoice_values(invoice)},
+                data={
+                    "invoice": invoice.pk,
+                    "before": None,
+                    "after": invoice_values(invoice),
+                    **capture_data(source=capture_source, original=original),
+                },
             )
             return invoice
     except IntegrityError as exc:
+        _forget_file(document)
         raise WorkflowError(CLAIM_CONFLICT) from exc
+    except BaseException:
+        _forget_file(document)
+        raise
 
 
 def invoice_update(*, invoice: Invoice, actor, **data) -> Invoice:

@@ -28,6 +28,7 @@ from projects.services.final_accounts import final_accounts_get
 from projects.services.invoice_imports import invoice_import, invoice_import_template
 
 MAX_UPLOAD = 5 * 1024 * 1024
+MAX_ZIP_UPLOAD = 50 * 1024 * 1024  # the tax platform's zip: PDF, OFD and XML of each invoice
 SESSION_KEY = "invoice_imports"
 
 
@@ -275,20 +276,33 @@ def invoice_import_template_view(request, pk):
     )
 
 
-def _stash(request, project, upload) -> str:
+def _stash(request, project, upload, line=None) -> str:
     token = uuid.uuid4().hex
-    name = default_storage.save(f"imports/{token}.xlsx", ContentFile(upload.read()))
+    suffix = ".zip" if upload.name.lower().endswith(".zip") else ".xlsx"
+    name = default_storage.save(f"imports/{token}{suffix}", ContentFile(upload.read()))
     stash = request.session.get(SESSION_KEY, {})
-    stash[token] = {"project": project.pk, "name": name}
+    stash[token] = {
+        "project": project.pk,
+        "name": name,
+        "filename": upload.name[:200],
+        "line": line.pk if line else None,
+    }
     request.session[SESSION_KEY] = stash
     return token
 
 
-def _unstash(request, project, token) -> str | None:
+def _unstash(request, project, token) -> dict | None:
     entry = request.session.get(SESSION_KEY, {}).get(token or "")
     if not entry or entry["project"] != project.pk or not default_storage.exists(entry["name"]):
         return None
-    return entry["name"]
+    return entry
+
+
+def _chosen_line(project, value):
+    value = str(value or "")
+    if not value.isdigit():
+        return None
+    return project.budget_lines.filter(pk=value).first()
 
 
 def _forget(request, token, name):
@@ -302,7 +316,12 @@ def _forget(request, token, name):
 def invoice_import_view(request, pk):
     project = _project(request, pk)
     project_url = reverse("admin:projects_project_change", args=[project.pk])
-    context = {"project": project, "title": f"导入发票 · {project.code}", "errors": []}
+    context = {
+        "project": project,
+        "title": f"导入发票 · {project.code}",
+        "errors": [],
+        "budget_lines": list(project.budget_lines.order_by("pk")),
+    }
     if not perm.may_enter_invoices(project, request.user):
         context["errors"] = [f"项目当前状态为“{project.get_state_display()}”或您无权导入发票。"]
         return render(request, "projects/money/invoice_import.html", context, status=403)
@@ -312,31 +331,44 @@ def invoice_import_view(request, pk):
         upload = request.FILES.get("file")
         if upload is None:
             context["errors"] = ["请选择要导入的 Excel 文件。"]
-        elif upload.size > MAX_UPLOAD:
-            context["errors"] = ["文件过大(最大 5 MB),请分批导入。"]
-        elif not upload.name.lower().endswith(".xlsx"):
-            context["errors"] = ["只接受 .xlsx 格式的文件。"]
+        elif upload.size > (MAX_ZIP_UPLOAD if upload.name.lower().endswith(".zip") else MAX_UPLOAD):
+            limit = 50 if upload.name.lower().endswith(".zip") else 5
+            context["errors"] = [f"文件过大(最大 {limit} MB),请分批导入。"]
+        elif not upload.name.lower().endswith((".xlsx", ".zip")):
+            context["errors"] = ["只接受 Excel(.xlsx)发票清单或税务平台下载的发票 zip。"]
         else:
+            line = _chosen_line(project, request.POST.get("budget_line"))
             result = invoice_import(
-                project=project, source=upload, actor=request.user, dry_run=True
+                project=project,
+                source=upload,
+                actor=request.user,
+                dry_run=True,
+                filename=upload.name,
+                budget_line=line,
             )
             context["result"] = result
             if result.ok:
                 upload.seek(0)
-                context["token"] = _stash(request, project, upload)
+                context["token"] = _stash(request, project, upload, line)
     return render(request, "projects/money/invoice_import.html", context)
 
 
 def _confirm_import(request, project, project_url, context):
     token = request.POST.get("token")
-    name = _unstash(request, project, token)
-    if name is None:
+    entry = _unstash(request, project, token)
+    if entry is None:
         context["errors"] = ["导入已完成或已过期,请重新上传文件。"]
         return render(request, "projects/money/invoice_import.html", context)
+    name = entry["name"]
     try:
         with default_storage.open(name, "rb") as handle:
             result = invoice_import(
-                project=project, source=handle, actor=request.user, dry_run=False
+                project=project,
+                source=handle,
+                actor=request.user,
+                dry_run=False,
+                filename=entry.get("filename") or name,
+                budget_line=_chosen_line(project, entry.get("line")),
             )
     except WorkflowError as exc:
         context["errors"] = exc.messages

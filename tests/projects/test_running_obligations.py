@@ -7,9 +7,9 @@ import random
 import pytest
 from django.utils import timezone
 
-from projects.admin.running import missing_reports_panel
 from projects.models import ProgressReport, Project, ProjectHistory, State
 from projects.reminders import collect
+from projects.selectors.dashboard import missing_reports_panel
 from projects.selectors.obligations import (
     add_months,
     first_review_counts,

@@ -81,7 +81,7 @@ def test_running_pages_show_beijing_time(client, signed, reviewer, url_name, att
 
 
 def test_dashboard_note_is_the_beijing_date(signed, leader):
-    from projects.admin.running import change_requests_panel
+    from projects.selectors.dashboard import change_requests_panel
 
     panel = change_requests_panel(leader)
     assert [row["note"] for row in panel.rows] == ["2026年3月3日 提出"]

@@ -1,0 +1,242 @@
+"""Finance's risk rules (issue 12): each with a case it flags and one it does not, the
+reasons in Chinese, the 风险提示 filter on the changelist, and a constant query count."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from projects.models import ProjectHistory
+from projects.models.money import Invoice, RiskKeyword
+from projects.selectors.invoices import RULES, invoice_risks, risk_filter
+from projects.services.errors import WorkflowError
+from projects.services.invoices import invoice_add
+from tests.projects import fixtures_money
+from tests.projects.fixtures_money import OTHER_SELLER_ID, invoice_data
+from tests.projects.test_invoice_capture import accepted_project_of
+
+pytestmark = pytest.mark.django_db
+accepted = fixtures_money.accepted
+
+TODAY = timezone.localdate()
+ORG_USCC = "91110108551385082Q"
+THIRD_USCC = "91350100M000100Y43"
+CHANGELIST = "/admin/projects/invoice/"
+
+
+@pytest.fixture
+def project(accepted, org_a):
+    org_a.uscc = ORG_USCC
+    org_a.save()
+    return accepted
+
+
+def add(project, actor, number, **overrides):
+    values = {
+        "number": number if isinstance(number, str) else f"{number:08d}",
+        "total": Decimal("100.00"),
+        "amount": Decimal("100.00"),
+    }
+    return invoice_add(
+        project=project, actor=actor, **invoice_data(project, **{**values, **overrides})
+    )
+
+
+def keys(invoice):
+    return [risk.key for risk in invoice_risks(invoice)]
+
+
+def test_every_rule_has_a_chinese_title():
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in title) for _key, title in RULES)
+
+
+def test_buyer_name_not_the_organisations(project, applicant):
+    flagged = add(project, applicant, 1, buyer_name="某商贸有限公司")
+    risk = invoice_risks(flagged)[0]
+    assert risk.key == "buyer" and "“某商贸有限公司”" in risk.reason
+    plain = add(project, applicant, 11, buyer_name=project.organization.name + " ")
+    assert "buyer" not in keys(plain)
+
+
+def test_buyer_tax_id_not_the_organisations(project, applicant):
+    flagged = add(project, applicant, 1, buyer_tax_id=THIRD_USCC)
+    assert keys(flagged) == ["buyer"]
+    assert THIRD_USCC in invoice_risks(flagged)[0].reason
+    assert ORG_USCC in invoice_risks(flagged)[0].reason
+    same = add(project, applicant, 11, buyer_tax_id=ORG_USCC)
+    assert "buyer" not in keys(same)
+
+
+def test_buyer_name_with_full_width_brackets_is_the_organisation(project, applicant, org_a):
+    org_a.name = "甲社区党支部(第一)"
+    org_a.save()
+    same = add(project, applicant, 1, buyer_name="甲社区党支部(第一)")
+    assert "buyer" not in keys(same)
+
+
+def test_issue_date_before_approval(project, applicant):
+    early = add(project, applicant, 1, issue_date=TODAY - datetime.timedelta(days=1))
+    risk = next(r for r in invoice_risks(early) if r.key == "before_approval")
+    assert "早于项目批准立项的日期" in risk.reason
+    on_time = add(project, applicant, 11, issue_date=TODAY)
+    assert "before_approval" not in keys(on_time)
+
+
+def test_issue_date_after_the_request_for_settlement(project, applicant, reviewer, leader, advance):
+    invoice = add(project, applicant, 1, total=Decimal("3000.00"), amount=Decimal("3000.00"))
+    fixtures_money.request_and_approve(
+        project, reviewer=reviewer, leader=leader, limit="3000.00", advance=advance
+    )
+    assert "after_settlement" not in keys(invoice)  # issued the day of the request
+    # The request was made three days before the invoice's date (the event's own time).
+    ProjectHistory.objects.filter(project=project, transition="request_settlement").update(
+        created_at=timezone.now() - datetime.timedelta(days=3)
+    )
+    risk = next(r for r in invoice_risks(invoice) if r.key == "after_settlement")
+    assert "晚于申请结算的日期" in risk.reason
+
+
+def test_three_consecutive_numbers_from_one_seller(project, applicant):
+    run = [add(project, applicant, n) for n in (500, 501, 502)]
+    assert all("split" in keys(invoice) for invoice in run)
+    assert "拆分开票" in next(r for r in invoice_risks(run[0]) if r.key == "split").reason
+
+
+def test_two_consecutive_or_a_gap_is_not_a_split(project, applicant):
+    pair_and_gap = [add(project, applicant, n) for n in (500, 501, 503)]
+    assert not any("split" in keys(invoice) for invoice in pair_and_gap)
+
+
+def test_consecutive_numbers_of_different_sellers_are_not_a_split(project, applicant):
+    invoices = [
+        add(project, applicant, 500),
+        add(project, applicant, 501, seller_tax_id=OTHER_SELLER_ID),
+        add(project, applicant, 502),
+    ]
+    assert not any("split" in keys(invoice) for invoice in invoices)
+
+
+def test_twenty_digit_numbers_in_a_run_are_a_split(project, applicant):
+    base = 25924000000001260160
+    run = [
+        add(project, applicant, str(base + i), kind=Invoice.Kind.DIGITAL, code="") for i in range(3)
+    ]
+    assert all("split" in keys(invoice) for invoice in run)
+
+
+def test_keyword_in_the_item_names_or_the_seller(project, applicant):
+    gift = add(project, applicant, 1, item_names="*工艺品*纪念礼品")
+    risk = next(r for r in invoice_risks(gift) if r.key == "keyword")
+    assert "“礼品”" in risk.reason and "不得用党费列支" in risk.reason
+    travel = add(project, applicant, 11, seller_name="某某旅游有限公司")
+    assert "keyword" in keys(travel)
+    plain = add(project, applicant, 21, item_names="*纸制品*复印纸")
+    assert "keyword" not in keys(plain)
+
+
+def test_a_keyword_switched_off_or_out_of_scope_flags_nothing(project, applicant):
+    RiskKeyword.objects.filter(word="礼品").update(active=False)
+    gift = add(project, applicant, 1, item_names="*工艺品*纪念礼品")
+    assert "keyword" not in keys(gift)
+    RiskKeyword.objects.filter(word="旅游").update(scope=RiskKeyword.Scope.ITEMS)
+    travel = add(project, applicant, 11, seller_name="某某旅游有限公司")
+    assert "keyword" not in keys(travel)
+
+
+def test_a_total_pushing_the_budget_line_past_its_amount(project, applicant):
+    first = add(project, applicant, 1, total=Decimal("2000.00"), amount=Decimal("2000.00"))
+    second = add(project, applicant, 11, total=Decimal("1500.00"), amount=Decimal("1500.00"))
+    assert "over_line" not in keys(first)
+    risk = next(r for r in invoice_risks(second) if r.key == "over_line")
+    assert "¥3,500.00" in risk.reason and "¥3,000.00" in risk.reason
+
+
+def test_same_seller_and_amount_on_two_projects_of_one_organisation_in_a_month(
+    project, applicant, reviewer, leader, advance, org_a
+):
+    other = accepted_project_of(org_a, applicant, reviewer, leader, advance)
+    one = add(project, applicant, 1, total=Decimal("880.00"), amount=Decimal("880.00"))
+    two = add(other, applicant, 11, total=Decimal("880.00"), amount=Decimal("880.00"))
+    assert "repeat" in keys(one) and "repeat" in keys(two)
+    assert "另外 1 个项目" in next(r for r in invoice_risks(one) if r.key == "repeat").reason
+
+
+def test_other_amount_or_other_month_is_not_a_repeat(
+    project, applicant, reviewer, leader, advance, org_a
+):
+    other = accepted_project_of(org_a, applicant, reviewer, leader, advance)
+    one = add(project, applicant, 1, total=Decimal("880.00"), amount=Decimal("880.00"))
+    add(other, applicant, 11, total=Decimal("881.00"), amount=Decimal("881.00"))
+    add(
+        other,
+        applicant,
+        21,
+        total=Decimal("880.00"),
+        amount=Decimal("880.00"),
+        issue_date=TODAY - datetime.timedelta(days=40),
+    )
+    assert "repeat" not in keys(one)
+
+
+def test_same_seller_and_amount_in_another_organisation_is_not_a_repeat(
+    project, applicant, outsider_applicant, outsider, org_b, leader, advance
+):
+    other = accepted_project_of(org_b, outsider_applicant, outsider, leader, advance)
+    one = add(project, applicant, 1, total=Decimal("880.00"), amount=Decimal("880.00"))
+    add(other, outsider_applicant, 11, total=Decimal("880.00"), amount=Decimal("880.00"))
+    assert "repeat" not in keys(one)
+
+
+def test_a_red_invoice_is_refused_by_the_service(project, applicant):
+    """Decision: negative (红字) invoices are not stored (the amount ≥ 0 constraint stays);
+    the capture page says why, and the service refuses a negative amount."""
+    with pytest.raises(WorkflowError) as refused:
+        add(project, applicant, 1, total=Decimal("-100.00"), amount=Decimal("-100.00"))
+    assert any("负" in message for message in refused.value.messages)
+    assert not Invoice.objects.exists()
+
+
+def test_flags_never_block_finance_checks(project, applicant, finance):
+    from projects.services.invoices import invoice_check
+
+    flagged = add(project, applicant, 1, buyer_name="某商贸有限公司")
+    invoice_check(invoice=flagged, actor=finance, qualified=True)
+    assert Invoice.objects.get().check_status == Invoice.CheckStatus.QUALIFIED
+
+
+# --- the filter on finance's list ------------------------------------------------------------
+
+
+def test_filter_choices_select_exactly_the_flagged(project, applicant, client, finance):
+    run = [add(project, applicant, n) for n in (500, 501, 502)]
+    gift = add(project, applicant, 900, item_names="*工艺品*纪念礼品")
+    plain = add(project, applicant, 950)
+    assert set(risk_filter(Invoice.objects.all(), "split")) == set(run)
+    assert list(risk_filter(Invoice.objects.all(), "keyword")) == [gift]
+    client.force_login(finance)
+    page = client.get(CHANGELIST, {"risk": "keyword"}).content.decode()
+    assert gift.number in page and plain.number not in page and run[0].number not in page
+    assert "风险提示" in page and "命中风险关键词" in page and "不得用党费列支" in page
+    page = client.get(CHANGELIST, {"risk": "split"}).content.decode()
+    assert all(invoice.number in page for invoice in run) and gift.number not in page
+
+
+def _changelist_queries(client, params=None) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(CHANGELIST, params or {})
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("params", [{}, {"risk": "split"}, {"risk": "repeat"}])
+def test_changelist_queries_do_not_grow_with_invoices(project, applicant, client, finance, params):
+    client.force_login(finance)
+    for n in range(3):
+        add(project, applicant, 100 + n * 2, item_names="*工艺品*礼品")
+    few = _changelist_queries(client, params)
+    for n in range(30):
+        add(project, applicant, 2000 + n, item_names="*工艺品*礼品")
+    assert _changelist_queries(client, params) == few
