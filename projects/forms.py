@@ -5,8 +5,9 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.admin.widgets import AdminDateWidget
+from django.core.exceptions import ValidationError
 
-from projects.dates import parse_date
+from projects.dates import parse_date, parse_month
 from projects.models.choices import CHECKLIST, AcceptanceConclusion, Grade
 from projects.money import format_cny
 
@@ -41,6 +42,38 @@ class DateField(forms.DateField):
 
     def strptime(self, value, format):  # never reached: to_python parses
         return parse_date(value, str(self.label or "日期"))
+
+
+class MonthWidget(forms.DateInput):
+    """The browser's month picker (<input type="month">, value "YYYY-MM"); where a browser
+    has none, a text box that reads 2026-09 or 2026年9月 (projects.dates.parse_month)."""
+
+    input_type = "month"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"placeholder": "例:2026-09", **(attrs or {})}, format="%Y-%m")
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            try:
+                value = parse_month(value)
+            except ValidationError:
+                return value
+        return super().format_value(value)
+
+
+class MonthField(forms.DateField):
+    """A report month, stored as its first day."""
+
+    widget = MonthWidget
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        return parse_month(value, str(self.label or "月份"))
+
+    def strptime(self, value, format):  # never reached: to_python parses
+        return parse_month(value, str(self.label or "月份"))
 
 
 # transition name -> form class; filled below and by the area modules.

@@ -5,7 +5,7 @@ reversal. Every amount goes through projects.money.parse_money (forms_fields.Mon
 from django import forms
 from django.utils import timezone
 
-from projects.forms import TransitionForm, transition_form
+from projects.forms import DateWidget, TransitionForm, transition_form
 from projects.forms_fields import DateField, MoneyField
 from projects.models.money import Disbursement
 from projects.money import ZERO, format_cny, normalise_text
@@ -67,13 +67,13 @@ class PaymentForm(forms.Form):
     """The voucher and the payee of a payment: the one field list (PAYMENT_FIELDS)."""
 
     voucher_number = forms.CharField(label="支付凭证号", max_length=40)
-    voucher_date = DateField("凭证日期")
+    voucher_date = DateField("凭证日期", widget=DateWidget())
     payment_method = forms.ChoiceField(label="支付方式", choices=Disbursement.Method.choices)
     payee_name = forms.CharField(label="收款人", max_length=200)
     payee_bank = forms.CharField(label="开户银行", max_length=100)
     payee_account = forms.CharField(label="银行账号", max_length=40)
     bank_serial = forms.CharField(label="银行流水号", max_length=60, required=False)
-    paid_on = DateField("实际支付日期", required=False)
+    paid_on = DateField("实际支付日期", required=False, widget=DateWidget())
 
     def set_payee_defaults(self, project) -> None:
         for name, value in {
@@ -101,13 +101,20 @@ class SettleForm(TransitionForm, PaymentForm):
         if self.project is None:
             return
         self.set_payee_defaults(self.project)
+
+    def settlement_figures(self) -> list[tuple[str, str, str]]:
+        """The box at the top of the settle form: (label, amount, note) rows; 结算金额 is
+        the smaller of the qualified invoices and the approved limit (三(四))."""
+        if self.project is None:
+            return []
         qualified, unqualified = self.project.invoice_totals()
         limit = self.project.payable_limit or ZERO
-        self.fields["voucher_number"].help_text = (
-            f"结算金额 = min(合格发票 {format_cny(qualified)},批准限额 {format_cny(limit)})"
-            f" = {format_cny(min(qualified, limit))};不合格发票 {format_cny(unqualified)}"
-            "由项目部自行承担。"
-        )
+        return [
+            ("合格发票合计", format_cny(qualified), "财务审核为合格的票据"),
+            ("批准拨付限额", format_cny(limit), "领导审批拨付时批准"),
+            ("结算金额", format_cny(min(qualified, limit)), "取以上两者中较小者,即本次拨付金额"),
+            ("票据不合格损失", format_cny(unqualified), "不合格票据金额,由项目部自行承担"),
+        ]
 
 
 class RecordForm(PaymentForm):

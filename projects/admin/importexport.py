@@ -105,6 +105,10 @@ class _ExportMixin(ExportMixin):
 
 class _ImportExportMixin(ImportMixin, _ExportMixin):
     import_formats = [BoundedXLSX]
+    # ImportMixin comes first in the MRO, so its own template (导入 only) would win and hide
+    # 导出 from everyone allowed to export: name the one template that draws both, each under
+    # its permission (issue 11, finding 7).
+    import_export_change_list_template = "admin/import_export/change_list_safe.html"
     import_template_name = "admin/import_export/import_safe.html"
 
     def has_import_permission(self, request) -> bool:

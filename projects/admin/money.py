@@ -26,6 +26,8 @@ from projects.admin.base import (
     project_inline,
 )
 from projects.admin.importexport import DisbursementImportExportMixin, InvoiceImportExportMixin
+from projects.admin.invoice_checks import check_buttons, check_column, check_urls
+from projects.admin.persons import PersonNamesMixin
 from projects.capture.fields import source_label
 from projects.forms_fields import MoneyField
 from projects.forms_money import RecheckForm, RecordForm, ReverseForm
@@ -204,7 +206,7 @@ class RiskFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
+class InvoiceAdmin(PersonNamesMixin, InvoiceImportExportMixin, ProjectRecordAdmin):
     form = InvoiceForm
     list_display = [
         "number_display",
@@ -305,7 +307,9 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
         if obj is None:
             return [*CAPTURE_FIELDS, *INVOICE_DATA_FIELDS]
         recheck = ["recheck_link"] if self._may_recheck(request, obj) else []
+        check = ["check_actions"] if self._may_check(request, obj) and not recheck else []
         return [
+            *check,
             "original_display",
             *INVOICE_DATA_FIELDS,
             *CHECK_FIELDS,
@@ -319,6 +323,7 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
         if obj is None:
             return []
         readonly = [
+            "check_actions",
             "project",
             "checked_by",
             "checked_at",
@@ -338,6 +343,21 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
         # Listed in get_fields only for who may 改判 this invoice (finance, not the approver).
         url = reverse("admin:projects_invoice_recheck", args=[obj.pk])
         return format_html('<a class="button" href="{}">改判(须填写理由)</a>', url)
+
+    @admin.display(description="财务审核")
+    def check_actions(self, obj):
+        # 合格 / 不合格 buttons (projects/admin/invoice_checks.py); get_object sets the viewer.
+        return check_buttons(obj, getattr(obj, "_viewer", None)) or "—"
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._viewer = request.user
+        return obj
+
+    def get_list_display(self, request):
+        # The per-row 合格 / 不合格 buttons need the request (who may check which invoice).
+        return [*super().get_list_display(request), check_column(request)]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in MONEY_FIELDS:
@@ -478,6 +498,7 @@ class InvoiceAdmin(InvoiceImportExportMixin, ProjectRecordAdmin):
         view = self.admin_site.admin_view
         return [
             path("<int:pk>/recheck/", view(self.recheck_view), name="projects_invoice_recheck"),
+            *check_urls(self),
             path("capture/", view(capture.capture_view), name="projects_invoice_capture"),
             path(
                 "<int:pk>/original-preview/",
@@ -562,7 +583,7 @@ def money_form_page(model_admin, request, form, title, obj):
 
 
 @admin.register(Disbursement)
-class DisbursementAdmin(DisbursementImportExportMixin, ProjectRecordAdmin):
+class DisbursementAdmin(PersonNamesMixin, DisbursementImportExportMixin, ProjectRecordAdmin):
     list_display = [
         "voucher_number",
         "project_link",

@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from projects import permissions as perm
 from projects.admin.base import ProjectRecordAdmin, ProjectRecordInline, is_archived, project_inline
 from projects.dates import format_month
+from projects.forms import MonthField
 from projects.models import (
     ChangeRequest,
     Document,
@@ -158,6 +159,16 @@ class ProgressReportAdmin(ServiceAdmin):
     @admin.display(description="报告月份", ordering="month")
     def month_label(self, obj):
         return format_month(obj.month)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "month":
+            # A month picker (stored as the month's first day), not a date box.
+            return MonthField(
+                label=db_field.verbose_name,
+                required=not db_field.blank,
+                help_text="选择要填报的月份,例如 2026-09 或 2026年9月",
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def change_fields(self, request, obj):
         return ["org_comment"] if perm.may_read_reports(obj.project, request.user) else []

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role, has_role, sees_everything
+from projects import permissions as perm
 from projects.dashboard import Panel
 from projects.dates import format_date, format_month
 from projects.models import ChangeRequest, FundingPolicy, ProblemReport, Project, State
@@ -210,12 +211,22 @@ def missing_reports_panel(user):
     projects = Project.objects.visible_to(user)
     if not (sees_everything(user) or has_role(user, Role.ORG_REVIEWER)):
         projects = projects.filter(leader=user)
+    add = reverse("admin:projects_progressreport_add")
     rows = [
         {
             "text": f"{project.code} {project.title}",
             "url": project_link(project),
             "note": f"{project.leader.display_name} · 逾期未报:{_months(months)}",
             "overdue": True,
+            # The leader files the oldest missing month straight from here (三(三)1).
+            **(
+                {
+                    "action_url": f"{add}?project={project.pk}&month={min(months).isoformat()}",
+                    "action_label": f"填报{format_month(min(months))}进展报告",
+                }
+                if perm.may_report_progress(project, user)
+                else {}
+            ),
         }
         for project, months in projects_with_overdue_reports(projects, limit=PANEL_LIMIT)
     ]

@@ -127,7 +127,7 @@ def _running_records(j: Journey, project, applicant, reviewer, leader) -> None:
     # A monthly progress report (三(一)5) and a schedule change request (三(二)).
     page.goto(f"{j.url}/admin/projects/progressreport/add/")
     page.select_option("#id_project", str(project.pk))
-    page.fill("#id_month", START.isoformat())
+    page.fill("#id_month", f"{START:%Y-%m}")  # the month picker (issue 11, finding 3)
     page.fill("#id_progress", "初赛已完成,参赛党员42人。")
     page.click("input[name=_save]")
     j.success()

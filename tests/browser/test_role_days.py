@@ -6,7 +6,7 @@ The applicant drafts with three budget lines (total computed as typed) and submi
 reviewer reads the application beside the form, is refused when a condition is 不符合 and
 approves with the checklist; leadership sees those answers and approves; the auditor finds
 the project by its leader's full name and reads it, its printed 申请书, the statistics and
-the ledger. (Finance's check and settle belong to the money screens: left to the lead.)
+the ledger. Finance checks invoices and settles in test_finance_day.py.
 """
 
 import datetime

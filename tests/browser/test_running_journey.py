@@ -37,7 +37,7 @@ def test_progress_report_journey(
     login(page, live_server, applicant.username, PASSWORD)
     page.goto(f"{live_server.url}/admin/projects/progressreport/add/")
     page.select_option("#id_project", str(running.pk))
-    page.fill("#id_month", timezone.localdate().replace(day=1).isoformat())
+    page.fill("#id_month", f"{timezone.localdate():%Y-%m}")  # the month picker
     page.fill("#id_progress", "本月组织集中学习两次。")
     page.click("input[name=_save]")
     page.wait_for_selector(".messagelist .success")
