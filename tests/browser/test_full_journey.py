@@ -29,6 +29,8 @@ TODAY = timezone.localdate()
 START = TODAY.replace(day=1)
 END = START + datetime.timedelta(days=75)
 NEW_END = END + datetime.timedelta(days=30)
+
+
 def _real_png() -> bytes:
     # A real image: the archive's usability check opens every image it holds.
     from PIL import Image
