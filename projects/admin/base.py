@@ -6,6 +6,7 @@ from functools import cached_property
 
 from django.contrib import admin, messages
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -126,8 +127,23 @@ class CappedInlineMixin:
         return CappedFormSet
 
 
+def money_form_page(model_admin, request, form, title, obj):
+    return TemplateResponse(
+        request,
+        "admin/projects/money/form_page.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "object": obj,
+            "opts": model_admin.model._meta,
+        },
+    )
+
+
 __all__ = [
     "CappedInlineMixin",
+    "money_form_page",
     "RefusalAsMessageMixin",
     "PROJECT_INLINES",
     "ProjectRecordAdmin",

@@ -6,14 +6,12 @@ shows forms and reports the services' Chinese messages. Disbursements are never 
 deleted here.
 """
 
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from accounts.roles import Role, has_role, is_read_only
@@ -23,16 +21,25 @@ from projects.admin.base import (
     CappedInlineMixin,
     ProjectRecordAdmin,
     ProjectRecordInline,
+    money_form_page,  # noqa: E402
     project_inline,
 )
-from projects.admin.importexport import DisbursementImportExportMixin, InvoiceImportExportMixin
+from projects.admin.importexport import InvoiceImportExportMixin
 from projects.admin.invoice_checks import check_buttons, check_column, check_urls
+from projects.admin.invoice_form import (  # noqa: E402
+    CAPTURE_FIELDS,
+    CHECK_FIELDS,
+    INVOICE_DATA_FIELDS,
+    MONEY_FIELDS,
+    TAKE_CAPTURED,
+    InvoiceForm,
+)
 from projects.admin.persons import PersonNamesMixin
 from projects.capture.fields import source_label
 from projects.forms_fields import MoneyField
-from projects.forms_money import RecheckForm, RecordForm, ReverseForm
+from projects.forms_money import RecheckForm
 from projects.models import BudgetLine, Project
-from projects.models.money import Disbursement, Invoice, RiskKeyword
+from projects.models.money import Invoice, RiskKeyword
 from projects.money import format_cny
 from projects.selectors.invoices import (
     RULES,
@@ -40,154 +47,13 @@ from projects.selectors.invoices import (
     risk_filter,
     with_risks,
 )
-from projects.services.disbursements import (
-    disbursement_record,
-    disbursement_reverse,
-    payee_defaults,
-)
 from projects.services.errors import WorkflowError
 from projects.services.invoices import (
-    INVOICE_FIELDS,
     invoice_add,
     invoice_check,
-    invoice_duplicates,
     invoice_recheck,
     invoice_update,
-    invoice_validate,
 )
-
-INVOICE_DATA_FIELDS = ["project", *INVOICE_FIELDS]
-CHECK_FIELDS = ["check_status", "check_reason"]
-# The amounts are read by the one money parser (1,000.00 yes; 1e3, +100, 12.345 no).
-MONEY_FIELDS = {"amount": ("金额", True), "tax": ("税额", True), "total": ("价税合计", False)}
-
-
-CAPTURE_FIELDS = ["capture_payload", "capture_file", "capture_token"]
-CAPTURE_ACCEPT = ".xml,.ofd,.pdf,.png,.jpg,.jpeg,.zip"
-TAKE_CAPTURED = "_take_captured"
-
-
-class InvoiceForm(forms.ModelForm):
-    """Validation only (the row itself and the one-claim rule); saving is the service's.
-
-    On the add page it also takes the invoice as captured (issue 12): the scanner's payload
-    or an e-file, read again here whatever the page's script filled in. Typed values that
-    differ from the capture are refused field by field until the user takes the captured
-    values (one button) or corrects them.
-    """
-
-    capture_payload = forms.CharField(
-        label="扫码录入",
-        required=False,
-        max_length=600,
-        help_text="用扫码枪扫描发票上的二维码(或粘贴二维码内容)后按回车,下列各项自动填入,核对后保存。",
-        widget=forms.TextInput(
-            attrs={"data-capture-payload": "", "autocomplete": "off", "class": "vLargeTextField"}
-        ),
-    )
-    capture_file = forms.FileField(
-        label="发票文件",
-        required=False,
-        help_text="数电发票 XML、OFD、PDF、发票图片(PNG/JPG)或税务平台下载的 zip;"
-        "原文件原样保存在发票旁,并记录其 SHA-256。",
-        widget=forms.FileInput(attrs={"data-capture-file": "", "accept": CAPTURE_ACCEPT}),
-    )
-    capture_token = forms.CharField(
-        required=False, widget=forms.HiddenInput(attrs={"data-capture-token": ""})
-    )
-
-    class Meta:
-        model = Invoice
-        fields = [*INVOICE_DATA_FIELDS, *CHECK_FIELDS]
-        widgets = {"item_names": forms.Textarea(attrs={"rows": 2, "cols": 60})}
-
-    captured = None
-    offer_take = False
-    suggestion = None
-
-    def _read_capture(self, data):
-        """The Captured invoice of this submission (None if nothing was captured)."""
-        request = getattr(self, "request", None)
-        upload = data.get("capture_file")
-        token = data.get("capture_token") or ""
-        payload = (data.get("capture_payload") or "").strip()
-        try:
-            if upload:
-                captured = capture.capture_file(upload.read(), upload.name)
-                captured.token = capture.stash(request, captured.original) if request else ""
-                self.data = self.data.copy()
-                self.data["capture_token"] = captured.token
-                return captured
-            if token:
-                original = capture.unstash(request, token) if request else None
-                if original is None:
-                    self.add_error(None, "读取的发票文件已过期,请重新选择文件。")
-                    return None
-                captured = capture.capture_file(original.content, original.name)
-                captured.token = token
-                return captured
-            if payload:
-                return capture.capture_payload(payload)
-        except ValidationError as exc:
-            field = "capture_file" if upload or token else "capture_payload"
-            for message in exc.messages:
-                self.add_error(field, message)
-        return None
-
-    def _take(self, data, captured):
-        """The user chose the captured values: they replace what was typed."""
-        for name, value in captured.form_values().items():
-            if name not in self.fields or value in (None, ""):
-                continue
-            data[name] = value
-            self._errors.pop(name, None)
-
-    def clean(self):
-        data = super().clean()
-        project = data.get("project") or getattr(self.instance, "project", None)
-        user = getattr(self, "request_user", None)
-        if self.instance.pk is None and "capture_token" in self.fields:
-            captured = self._read_capture(data)
-            if captured is not None:
-                self.captured = captured
-                self.suggestion = capture.suggestion_for(project, captured.items)
-                if TAKE_CAPTURED in self.data:
-                    self._take(data, captured)
-                else:
-                    typed = {name: data.get(name) for name in capture.FORM_FIELDS}
-                    found = capture.differences(captured, typed)
-                    if found:
-                        self.offer_take = True
-                        self.add_error(
-                            None, f"录入的内容与{captured.label}不一致,请核对或采用文件中的数值:"
-                        )
-                        for message in found:
-                            self.add_error(None, message)
-                    elif any(
-                        name in self._errors and value not in (None, "")
-                        for name, value in captured.form_values().items()
-                    ):
-                        self.offer_take = True
-                        self.add_error(
-                            None,
-                            f"已读取{captured.label}中的发票,请点击“采用文件中的数值”填入后核对。",
-                        )
-        if project is None or "number" not in self.fields or user is None:
-            return data
-        if "code" in self.fields and not self.fields["code"].disabled:
-            budget_lines = {line.pk: line for line in project.budget_lines.all()}
-            clean = invoice_validate(
-                {**data, "budget_line": data.get("budget_line")}, budget_lines=budget_lines
-            )
-            for message in clean.errors:
-                self.add_error(None, message)
-            if not clean.errors:
-                duplicate = invoice_duplicates(
-                    identities=[clean.identity], actor=user, exclude_pk=self.instance.pk
-                )
-                if duplicate:
-                    self.add_error("number", duplicate[clean.identity])
-        return data
 
 
 class RiskFilter(admin.SimpleListFilter):
@@ -568,113 +434,6 @@ class RiskKeywordAdmin(admin.ModelAdmin):
         return False  # switched off instead, so a past flag's word stays explained
 
 
-def money_form_page(model_admin, request, form, title, obj):
-    return TemplateResponse(
-        request,
-        "admin/projects/money/form_page.html",
-        {
-            **model_admin.admin_site.each_context(request),
-            "title": title,
-            "form": form,
-            "object": obj,
-            "opts": model_admin.model._meta,
-        },
-    )
-
-
-@admin.register(Disbursement)
-class DisbursementAdmin(PersonNamesMixin, DisbursementImportExportMixin, ProjectRecordAdmin):
-    list_display = [
-        "voucher_number",
-        "project_link",
-        "amount_display",
-        "method",
-        "payee_name",
-        "voucher_date",
-        "paid_on",
-        "reverses",
-        "reverse_link",
-    ]
-    list_filter = ["method"]
-    list_select_related = ["project", "reverses", "reversal"]
-    search_fields = ["voucher_number", "bank_serial", "payee_name", "project__code"]
-    readonly_fields = [f.name for f in Disbursement._meta.fields if f.name != "id"]
-
-    def has_add_permission(self, request, *args) -> bool:
-        return False  # written by settle / reversal / corrected payment services only
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # append-only: a correction is a reversing entry (红字冲销)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description="金额", ordering="amount")
-    def amount_display(self, obj):
-        return format_cny(obj.amount)
-
-    @admin.display(description="操作")
-    def reverse_link(self, obj):
-        if obj.reverses_id or hasattr(obj, "reversal"):
-            return "已冲销" if hasattr(obj, "reversal") else "冲销记录"
-        url = reverse("admin:projects_disbursement_reverse", args=[obj.pk])
-        return format_html('<a href="{}">红字冲销</a>', url)
-
-    def get_urls(self):
-        view = self.admin_site.admin_view
-        return [
-            path(
-                "<int:pk>/reverse/",
-                view(self.payment_view),
-                {"action": "reverse"},
-                name="projects_disbursement_reverse",
-            ),
-            path(
-                "record/<int:project_pk>/",
-                view(self.payment_view),
-                {"action": "record"},
-                name="projects_disbursement_record",
-            ),
-            *super().get_urls(),
-        ]
-
-    def payment_view(self, request, action, pk=None, project_pk=None):
-        """红字冲销 of one payment (pk = the disbursement) or a corrected payment after it
-        (project_pk = the project): one form page, one service call, one refusal path."""
-        if action == "reverse":
-            original = get_object_or_404(self.get_queryset(request), pk=pk)
-            form = ReverseForm(request.POST or None)
-            title, obj, done = f"红字冲销:{original.voucher_number}", original, "已登记红字冲销。"
-            back = reverse("admin:projects_disbursement_changelist")
-
-            def write(data):
-                return disbursement_reverse(disbursement=original, actor=request.user, **data)
-
-        else:
-            project = get_object_or_404(Project.objects.visible_to(request.user), pk=project_pk)
-            if not perm.may_record_disbursement(project, request.user):
-                # A project the user can see but may not pay (role, state, separation of duties).
-                raise PermissionDenied
-            initial = {**payee_defaults(project), "voucher_date": timezone.localdate()}
-            form = RecordForm(request.POST or None, initial=initial)
-            title, obj, done = f"补录拨付:{project}", project, "已登记拨付。"
-            back = reverse("admin:projects_project_change", args=[project.pk])
-
-            def write(data):
-                return disbursement_record(project=project, actor=request.user, **data)
-
-        if request.method == "POST" and form.is_valid():
-            try:
-                write(form.cleaned_data)
-            except WorkflowError as exc:
-                for message in exc.messages:
-                    form.add_error(None, message)
-            else:
-                self.message_user(request, done, messages.SUCCESS)
-                return HttpResponseRedirect(back)
-        return money_form_page(self, request, form, title, obj)
-
-
 # --- on the project's page ----------------------------------------------------------------
 
 
@@ -717,34 +476,5 @@ class InvoiceInline(CappedInlineMixin, ProjectRecordInline, admin.TabularInline)
         return f"{obj.get_check_status_display()}{reason}" + (f" ⚠ {flags}" if flags else "")
 
 
-@project_inline
-class DisbursementInline(ProjectRecordInline, admin.TabularInline):
-    model = Disbursement
-    fk_name = "project"
-    extra = 0
-    can_delete = False
-    fields = [
-        "voucher_number",
-        "amount_display",
-        "method",
-        "payee_name",
-        "voucher_date",
-        "reverses",
-    ]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("reverses")
-
-    @admin.display(description="金额")
-    def amount_display(self, obj):
-        return format_cny(obj.amount)
+# The payments' admin and their inline on the project page, after the invoices' inline.
+from projects.admin import payments  # noqa: E402, F401
