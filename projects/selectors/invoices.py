@@ -126,20 +126,28 @@ def _line_running_total():
     )
 
 
+def _same_purchase_elsewhere():
+    """Invoices of another project of the same organisation with the outer invoice's seller
+    and total, issued in the same calendar month."""
+    return (
+        Invoice.objects.filter(
+            seller_tax_id=OuterRef("seller_tax_id"),
+            total=OuterRef("total"),
+            project__organization=OuterRef("project__organization"),
+        )
+        .exclude(project=OuterRef("project"))
+        .annotate(month=TruncMonth("issue_date"))
+        .filter(month=OuterRef("risk_month"))
+        .order_by()
+    )
+
+
 def _repeat_projects():
     """Other projects of the organisation with an invoice of the same seller and total in
     the same calendar month (the same purchase claimed twice, split across projects)."""
     return Coalesce(
         Subquery(
-            Invoice.objects.filter(
-                seller_tax_id=OuterRef("seller_tax_id"),
-                total=OuterRef("total"),
-                project__organization=OuterRef("project__organization"),
-            )
-            .exclude(project=OuterRef("project"))
-            .annotate(month=TruncMonth("issue_date"))
-            .filter(month=OuterRef("risk_month"))
-            .order_by()
+            _same_purchase_elsewhere()
             .values("seller_tax_id")
             .annotate(n=Count("project", distinct=True))
             .values("n")
@@ -151,18 +159,7 @@ def _repeat_projects():
 def _repeat_any():
     """Some other project of the organisation has the same seller and total this month (the
     filter's test: a LIMIT 1 lookup on (seller_tax_id, total), no counting)."""
-    return Subquery(
-        Invoice.objects.filter(
-            seller_tax_id=OuterRef("seller_tax_id"),
-            total=OuterRef("total"),
-            project__organization=OuterRef("project__organization"),
-        )
-        .exclude(project=OuterRef("project"))
-        .annotate(month=TruncMonth("issue_date"))
-        .filter(month=OuterRef("risk_month"))
-        .order_by()
-        .values("pk")[:1]
-    )
+    return Subquery(_same_purchase_elsewhere().values("pk")[:1])
 
 
 def _flag(condition) -> ExpressionWrapper:
