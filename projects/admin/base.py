@@ -90,6 +90,22 @@ class ProjectRecordInline(ScopedInline):
         return not is_archived(obj) and super().has_delete_permission(request, obj)
 
 
+class ReadOnlyInlineMixin:
+    """A record shown on the project's page and never edited there: it changes only through
+    its own services (reports, invoices, payments)."""
+
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class CappedInlineMixin:
     """Show at most `max_shown` rows of an inline that can grow without bound (500 invoices
     on one project), so the project page costs the same however big the project is; the
@@ -143,6 +159,7 @@ def money_form_page(model_admin, request, form, title, obj):
 
 __all__ = [
     "CappedInlineMixin",
+    "ReadOnlyInlineMixin",
     "money_form_page",
     "RefusalAsMessageMixin",
     "PROJECT_INLINES",

@@ -21,6 +21,7 @@ from projects.admin.base import (
     CappedInlineMixin,
     ProjectRecordAdmin,
     ProjectRecordInline,
+    ReadOnlyInlineMixin,
     money_form_page,  # noqa: E402
     project_inline,
 )
@@ -438,13 +439,14 @@ class RiskKeywordAdmin(admin.ModelAdmin):
 
 
 @project_inline
-class InvoiceInline(CappedInlineMixin, ProjectRecordInline, admin.TabularInline):
+class InvoiceInline(
+    ReadOnlyInlineMixin, CappedInlineMixin, ProjectRecordInline, admin.TabularInline
+):
     """The project's invoices, read-only here: entered and checked on the invoice pages.
     The newest 20 only; the template links to all of them on the invoice changelist."""
 
     model = Invoice
     extra = 0
-    can_delete = False
     show_change_link = True
     template = "admin/projects/money/invoice_inline.html"
     shown_ordering = ("-issue_date", "-pk")
@@ -455,15 +457,6 @@ class InvoiceInline(CappedInlineMixin, ProjectRecordInline, admin.TabularInline)
         return with_risks(super().get_queryset(request)).select_related(
             "project__organization", "budget_line"
         )
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="价税合计")
     def total_display(self, obj):

@@ -13,6 +13,7 @@ from projects import permissions as perm
 from projects.admin.base import (
     ProjectRecordAdmin,
     ProjectRecordInline,
+    ReadOnlyInlineMixin,
     money_form_page,
     project_inline,
 )
@@ -124,11 +125,10 @@ class DisbursementAdmin(PersonNamesMixin, DisbursementImportExportMixin, Project
 
 
 @project_inline
-class DisbursementInline(ProjectRecordInline, admin.TabularInline):
+class DisbursementInline(ReadOnlyInlineMixin, ProjectRecordInline, admin.TabularInline):
     model = Disbursement
     fk_name = "project"
     extra = 0
-    can_delete = False
     fields = [
         "voucher_number",
         "amount_display",
@@ -138,15 +138,6 @@ class DisbursementInline(ProjectRecordInline, admin.TabularInline):
         "reverses",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("reverses")

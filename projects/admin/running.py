@@ -17,7 +17,13 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from projects import permissions as perm
-from projects.admin.base import ProjectRecordAdmin, ProjectRecordInline, is_archived, project_inline
+from projects.admin.base import (
+    ProjectRecordAdmin,
+    ProjectRecordInline,
+    ReadOnlyInlineMixin,
+    is_archived,
+    project_inline,
+)
 from projects.dates import format_month
 from projects.forms import MonthField
 from projects.models import (
@@ -482,22 +488,12 @@ class DocumentAdmin(ServiceAdmin):
 # --- inlines on the project page (read-only lists; each row links to its own page) -----------
 
 
-class ReadOnlyInline(ProjectRecordInline, admin.TabularInline):
+class ReadOnlyInline(ReadOnlyInlineMixin, ProjectRecordInline, admin.TabularInline):
     extra = 0
     show_change_link = True
-    can_delete = False
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @project_inline
