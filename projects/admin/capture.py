@@ -21,6 +21,7 @@ from django.core.files.storage import default_storage
 from django.http import JsonResponse
 
 from projects import permissions as perm
+from projects.archive.files import acceptance_errors
 from projects.capture import compare_sources, read_invoices_with_items, suggest_budget_item
 from projects.capture.fields import FIELDS, source_label
 from projects.capture.safety import MAX_INPUT_BYTES
@@ -102,6 +103,10 @@ def capture_payload(text: str) -> Captured:
 
 def capture_file(content: bytes, name: str) -> Captured:
     invoice, items = read_capture(content, name)
+    # Said now, not only on save: the original must pass the archive package's check.
+    errors = acceptance_errors(name, content)
+    if errors:
+        raise ValidationError(errors)
     original = Original(name=name, content=content, content_type=_content_type(name))
     return Captured(invoice=invoice, items=items, original=original)
 

@@ -26,6 +26,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from projects.archive.digests import sha256_hex, sm3_hex
+from projects.archive.files import security_problems, usability_problem
 from projects.archive.history import HISTORY_FORMAT
 from projects.archive.manifest import GENERATED, MANIFEST_NAME, ManifestError, parse_manifest
 
@@ -40,13 +41,6 @@ MAX_ENTRY_BYTES = 512 * 1024 * 1024
 MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, for entries past BOMB_FLOOR
 BOMB_FLOOR = 8 * 1024 * 1024
-MAX_EMBEDDED_BYTES = 64 * 1024 * 1024
-EXECUTABLE_SUFFIXES = (
-    ".exe", ".dll", ".com", ".scr", ".bat", ".cmd", ".ps1", ".vbs", ".vbe", ".js", ".jse",
-    ".wsf", ".msi", ".jar", ".sh", ".app", ".elf", ".so", ".lnk", ".hta", ".cpl",
-)  # fmt: skip
-EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")
-OFFICE_SUFFIXES = (".docx", ".xlsx", ".pptx", ".docm", ".xlsm", ".pptm", ".dotm", ".xltm")
 HISTORY_JSON = "历史/项目历史.json"
 UNSAFE_NAME = re.compile(r"(^[/\\])|(^[A-Za-z]:)|(\\)|(\x00)|((^|/)\.\.(/|$))")
 
@@ -401,21 +395,12 @@ def _usability(report: Report, manifest, contents: dict) -> None:
     roles = {entry["path"]: entry["role"] for entry in manifest.files}
     good = 0
     for path, body in sorted(contents.items()):
-        lower = path.lower()
-        problem = None
-        if lower.endswith(".pdf") or body.startswith(b"%PDF-"):
-            problem = _pdf_usable(body, must_be_pdfa=roles.get(path) == GENERATED)
-        elif lower.endswith(".xml"):
-            problem = _xml_usable(body)
-        elif lower.endswith(".json"):
+        if path.lower().endswith(".json"):
             problem = _json_usable(body, HISTORY_FORMAT if path == HISTORY_JSON else None)
-        elif lower.endswith(".txt"):
-            try:
-                body.decode("utf-8")
-            except UnicodeDecodeError:
-                problem = "不是 UTF-8 文本"
-        elif lower.endswith((".png", ".jpg", ".jpeg")):
-            problem = _image_usable(body)
+        elif path.lower().endswith(".txt"):
+            problem = None if _is_utf8(body) else "不是 UTF-8 文本"
+        else:
+            problem = usability_problem(path, body, must_be_pdfa=roles.get(path) == GENERATED)
         if problem:
             report.add("usability", False, f"文件“{path}”{problem}。")
         else:
@@ -423,32 +408,12 @@ def _usability(report: Report, manifest, contents: dict) -> None:
     report.add("usability", True, f"{good} 个文件可以打开(PDF、XML、JSON、文本、图像按格式检查)。")
 
 
-def _pdf_usable(body: bytes, *, must_be_pdfa: bool) -> str | None:
-    import pikepdf
-
+def _is_utf8(body: bytes) -> bool:
     try:
-        with pikepdf.open(io.BytesIO(body)) as pdf:
-            if not must_be_pdfa:
-                return None
-            meta = pdf.open_metadata(set_pikepdf_as_editor=False)
-            part, level = meta.get("pdfaid:part"), meta.get("pdfaid:conformance")
-    except Exception as exc:  # noqa: BLE001 - any parser failure means "does not open"
-        return f"不能作为 PDF 打开({type(exc).__name__})"
-    if not part:
-        return "未标记为 PDF/A(XMP 中没有 pdfaid 标识)"
-    if str(part) != "3" or str(level).upper() != "B":
-        return f"标记为 PDF/A-{part}{level},不是 PDF/A-3b"
-    return None
-
-
-def _xml_usable(body: bytes) -> str | None:
-    import defusedxml.ElementTree as SafeET
-
-    try:
-        SafeET.fromstring(body)
-    except Exception as exc:  # noqa: BLE001 - a parse error or a defused construct
-        return f"不能作为 XML 解析({type(exc).__name__})"
-    return None
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _json_usable(body: bytes, expected_format: str | None) -> str | None:
@@ -461,37 +426,13 @@ def _json_usable(body: bytes, expected_format: str | None) -> str | None:
     return None
 
 
-def _image_usable(body: bytes) -> str | None:
-    import warnings
-
-    from PIL import Image
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(body)) as image:
-                image.verify()
-    except Exception as exc:  # noqa: BLE001 - truncated, not an image, or a pixel bomb
-        return f"不能作为图像打开({type(exc).__name__})"
-    return None
-
-
 # --- 安全性 --------------------------------------------------------------------------------
 
 
 def _security(report: Report, contents: dict) -> None:
     problems = 0
     for path, body in sorted(contents.items()):
-        lower = path.lower()
-        found = []
-        if lower.endswith(EXECUTABLE_SUFFIXES) or body.startswith(EXECUTABLE_MAGIC):
-            found.append("是可执行文件或脚本")
-        if lower.endswith(".pdf") or body.startswith(b"%PDF-"):
-            found += pdf_threats(body)
-        if lower.endswith(OFFICE_SUFFIXES) or (
-            body.startswith(b"PK\x03\x04") and not lower.endswith(".zip")
-        ):
-            found += office_threats(body, lower)
+        found = security_problems(path, body)
         for text in found:
             problems += 1
             report.add("security", False, f"文件“{path}”{text}。")
@@ -502,82 +443,3 @@ def _security(report: Report, contents: dict) -> None:
             "PDF 中没有 JavaScript、启动外部程序的动作或嵌入的可执行文件;办公文件中没有宏;"
             "档案包中没有可执行文件。",
         )
-
-
-def pdf_threats(body: bytes, depth: int = 0) -> list[str]:
-    """What makes a PDF unsafe to keep: scripts, launch actions, embedded executables."""
-    import pikepdf
-
-    found: set[str] = set()
-    try:
-        with pikepdf.open(io.BytesIO(body)) as pdf:
-            for obj in pdf.objects:
-                _walk(obj, found, depth, 0)
-    except Exception as exc:  # noqa: BLE001 - an unreadable PDF cannot be cleared as safe
-        return [f"无法检查其中的动作(不能作为 PDF 解析:{type(exc).__name__})"]
-    return sorted(found)
-
-
-def _walk(obj, found: set, depth: int, level: int) -> None:
-    import pikepdf
-
-    if level > 64:
-        return
-    if isinstance(obj, pikepdf.Array):
-        for item in obj:
-            if isinstance(item, pikepdf.Object) and not item.is_indirect:
-                _walk(item, found, depth, level + 1)
-        return
-    if not isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
-        return
-    keys = set(obj.keys())
-    if "/JS" in keys or "/JavaScript" in keys or obj.get("/S") == pikepdf.Name.JavaScript:
-        found.add("含 JavaScript 动作(/JavaScript、/JS)")
-    if obj.get("/S") == pikepdf.Name.Launch or "/Launch" in keys:
-        found.add("含启动外部程序的动作(/Launch)")
-    if obj.get("/Type") == pikepdf.Name.Filespec:
-        names = [str(obj.get(k, "")) for k in ("/UF", "/F")]
-        if any(n.lower().endswith(EXECUTABLE_SUFFIXES) for n in names):
-            found.add("嵌入了可执行文件")
-    if isinstance(obj, pikepdf.Stream) and obj.get("/Type") == pikepdf.Name.EmbeddedFile:
-        _embedded(obj, found, depth)
-    for key in keys:
-        item = obj.get(key)
-        if isinstance(item, pikepdf.Object) and not item.is_indirect:
-            _walk(item, found, depth, level + 1)
-
-
-def _embedded(stream, found: set, depth: int) -> None:
-    try:
-        length = int(stream.get("/Length", 0))
-        if length > MAX_EMBEDDED_BYTES:
-            found.add("嵌入的文件过大,无法检查")
-            return
-        data = stream.read_bytes()
-    except Exception:  # noqa: BLE001
-        found.add("嵌入的文件不能读取,无法检查")
-        return
-    if len(data) > MAX_EMBEDDED_BYTES:
-        found.add("嵌入的文件过大,无法检查")
-    elif data.startswith(EXECUTABLE_MAGIC):
-        found.add("嵌入了可执行文件")
-    elif data.startswith(b"%PDF-") and depth < 2:
-        found.update(f"嵌入的 PDF {text}" for text in pdf_threats(data, depth + 1))
-
-
-def office_threats(body: bytes, lower: str) -> list[str]:
-    if lower.endswith((".docm", ".xlsm", ".pptm", ".dotm", ".xltm")):
-        return ["是启用宏的办公文件"]
-    try:
-        with zipfile.ZipFile(io.BytesIO(body)) as inner:
-            names = [n.lower() for n in inner.namelist()]
-            types = b""
-            if "[content_types].xml" in names:
-                info = inner.getinfo(inner.namelist()[names.index("[content_types].xml")])
-                if info.file_size < 1024 * 1024:
-                    types = inner.read(info)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-        return [] if not lower.endswith(OFFICE_SUFFIXES) else ["不能作为办公文件打开,无法检查宏"]
-    if any(n.endswith("vbaproject.bin") for n in names) or b"macroEnabled" in types:
-        return ["含宏(vbaProject.bin)"]
-    return []

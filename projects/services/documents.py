@@ -4,6 +4,9 @@ A file is accepted by what it is, not by what it is called: its type is sniffed 
 content (magic bytes; an Office file by its inner parts), its size is bounded, and an
 Office file (a zip) is bounded by its uncompressed size and compression ratio before any
 part of it is read (`check_zip_bounds`), so a 1 MB docx holding a 1 GiB part is refused.
+Then it is opened as the archive package's usability and security checks will open it
+(`projects.archive.files.acceptance_errors`: an image decoded, a PDF opened and searched for
+scripts, an Office file searched for macros): what is accepted here passes verify_archive.
 The stored name is random; the shown name is cleaned (`safe_filename`).
 """
 
@@ -18,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 
 from projects import permissions as perm
+from projects.archive.files import acceptance_errors
 from projects.models import Document, Project
 from projects.services import events
 from projects.services.errors import WorkflowError
@@ -130,9 +134,14 @@ def document_errors(uploaded) -> list[str]:
     kind = sniff_document(uploaded)
     if kind is None:
         return [f"文件内容不是允许的类型({ALLOWED_TEXT}),不能上传。"]
-    if not safe_filename(uploaded.name).lower().endswith(DOCUMENT_TYPES[kind][1]):
+    name = safe_filename(uploaded.name)
+    if not name.lower().endswith(DOCUMENT_TYPES[kind][1]):
         return [f"文件名的扩展名与文件内容({kind.upper()})不符,不能上传。"]
-    return []
+    # Opened, decoded and searched as the archive package's check will (one function).
+    uploaded.seek(0)
+    body = uploaded.read()
+    uploaded.seek(0)
+    return acceptance_errors(name, body)
 
 
 def document_upload(

@@ -288,7 +288,15 @@ class Original:
 def original_store(*, project: Project, actor, original: Original) -> Document:
     """Store the original through Django's storage (a random name; served only by the
     scoped download view). Call inside the caller's transaction; the caller deletes the
-    file if the transaction fails (`_forget_file`)."""
+    file if the transaction fails (`_forget_file`).
+
+    The original is opened as the archive package's check will open it first; one it would
+    refuse (a PDF with a script, an image that does not decode) is refused here, unstored."""
+    from projects.archive.files import acceptance_errors
+
+    errors = acceptance_errors(original.name, original.content)
+    if errors:
+        raise WorkflowError(errors)
     document = Document(
         project=project,
         kind=Document.Kind.INVOICE_ORIGINAL,

@@ -10,6 +10,7 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from projects.demo.running import DEMO_PDF
 from projects.services import apply_transition
 from projects.services.summaries import summary_report_save
 from tests.factories import ProjectFactory
@@ -81,11 +82,20 @@ def month(year: int, number: int) -> datetime.date:
     return datetime.date(year, number, 1)
 
 
-# --- sample files: real magic bytes / OOXML parts -----------------------------------------
+# --- sample files: real ones (an upload is opened and decoded), OOXML parts ---------------
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-JPG_BYTES = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+
+def image_bytes(kind: str, size=(40, 30)) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, kind)
+    return buffer.getvalue()
+
+
+PDF_BYTES = DEMO_PDF
+PNG_BYTES = image_bytes("PNG")
+JPG_BYTES = image_bytes("JPEG")
 EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
 
 
@@ -107,3 +117,46 @@ def ooxml_bytes(kind: str) -> bytes:
 
 def upload(name: str, content: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content)
+
+
+# --- files that claim a type but would fail the archive package's check ----------------------
+
+
+def pdf_with_javascript() -> bytes:
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(DEMO_PDF)) as pdf:
+        pdf.Root.OpenAction = pikepdf.Dictionary(
+            S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert('x')")
+        )
+        out = io.BytesIO()
+        pdf.save(out)
+    return out.getvalue()
+
+
+def xlsx_with_macro() -> bytes:
+    buffer = io.BytesIO(ooxml_bytes("xlsx"))
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0macro")
+    return buffer.getvalue()
+
+
+def image_bomb() -> bytes:
+    """8000 × 8000 one-bit pixels (64 Mpx, past the 60 Mpx bound) in a few kilobytes."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+# name → (file name, content, what the refusal says)
+REFUSED = {
+    "truncated-png": ("照片.png", PNG_BYTES[: len(PNG_BYTES) // 2], "不能作为图像打开"),
+    "png-header-garbage": ("照片.png", PNG_BYTES[:8] + b"not an image " * 20, "不能作为图像打开"),
+    "jpeg-undecodable": ("照片.jpg", JPG_BYTES[: len(JPG_BYTES) // 2], "不能作为图像打开"),
+    "pdf-unopenable": ("方案.pdf", b"%PDF-1.4\n" + b"garbage " * 40, "不能作为 PDF 打开"),
+    "pdf-javascript": ("方案.pdf", pdf_with_javascript(), "含 JavaScript 动作"),
+    "xlsx-macro": ("决算.xlsx", xlsx_with_macro(), "含宏(vbaProject.bin)"),
+    "image-bomb": ("照片.png", image_bomb(), "8000×8000 像素,超过 6000 万像素"),
+}

@@ -13,17 +13,27 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from projects.downloads import ascii_fallback, attachment_disposition
-from projects.models import Document
-from projects.services import apply_transition
+from projects.models import Document, ProjectHistory
+from projects.models.money import Invoice
+from projects.services import WorkflowError, apply_transition
 from projects.services.documents import DOCUMENT_TYPES, document_upload
+from projects.services.invoices import Original, invoice_add
 from tests.factories import BudgetLineFactory, FundingPolicyFactory, ProjectFactory
 from tests.projects.conftest import CHECKLIST_YES
+from tests.projects.fixtures_running import (
+    JPG_BYTES,
+    PDF_BYTES,
+    PNG_BYTES,
+    REFUSED,
+    ooxml_bytes,
+    pdf_with_javascript,
+)
 
 pytestmark = pytest.mark.django_db
 
 ALLOWED_TYPES = {content_type for content_type, _ in DOCUMENT_TYPES.values()}
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PDF = PDF_BYTES  # real files: an upload is opened and decoded before it is kept
+PNG = PNG_BYTES
 
 HOSTILE = {
     "html": b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>",
@@ -101,6 +111,77 @@ def test_an_allowed_upload_through_the_form_is_kept_under_a_random_name(
     document = Document.objects.get()
     assert document.content_type == "application/pdf"
     assert re.fullmatch(rf"documents/{running.pk}/[0-9a-f]{{32}}", document.file.name)
+
+
+def stored_files(storage=None) -> list[str]:
+    """Every file under documents/ in the default storage (whatever its backend)."""
+    from django.core.files.storage import default_storage
+
+    storage = storage or default_storage
+    found, folders = [], ["documents"]
+    while folders:
+        folder = folders.pop()
+        try:
+            subfolders, files = storage.listdir(folder)
+        except (FileNotFoundError, OSError):
+            continue
+        found += [f"{folder}/{name}" for name in files]
+        folders += [f"{folder}/{name}" for name in subfolders]
+    return found
+
+
+# --- opened and decoded on acceptance, as the archive package's check opens them (issue 13) ---
+
+
+@pytest.mark.parametrize("sample", list(REFUSED), ids=list(REFUSED))
+def test_a_file_that_would_fail_the_archive_check_is_refused_at_upload(
+    client, media, running, applicant, sample
+):
+    name, content, says = REFUSED[sample]
+    events_before = ProjectHistory.objects.count()
+    client.force_login(applicant)
+    response = _post_upload(client, running, name, content)
+    assert response.status_code == 200  # the form again, with the reason
+    errors = " ".join(
+        re.findall(r'<ul class="errorlist[^"]*">(.*?)</ul>', response.content.decode(), re.S)
+    )
+    assert says in errors and "不能上传" in errors, errors
+    assert not Document.objects.exists()
+    assert ProjectHistory.objects.count() == events_before
+    assert stored_files() == []
+
+
+@pytest.mark.parametrize(
+    "name,content,content_type",
+    [
+        ("活动照片.png", PNG_BYTES, "image/png"),
+        ("活动照片.jpg", JPG_BYTES, "image/jpeg"),
+        ("签到表.pdf", PDF_BYTES, "application/pdf"),
+        ("决算.xlsx", ooxml_bytes("xlsx"), DOCUMENT_TYPES["xlsx"][0]),
+    ],
+)
+def test_a_real_file_is_accepted(client, media, running, applicant, name, content, content_type):
+    client.force_login(applicant)
+    response = _post_upload(client, running, name, content)
+    assert response.status_code == 302
+    document = Document.objects.get()
+    assert document.content_type == content_type
+    with document.file.open("rb") as handle:
+        assert handle.read() == content
+    assert stored_files() == [document.file.name]
+
+
+def test_an_invoice_original_with_a_script_is_refused_and_nothing_stored(media, running, applicant):
+    """The capture's original goes through the same check before it is stored."""
+    from tests.projects.fixtures_money import invoice_data
+
+    events_before = ProjectHistory.objects.count()
+    original = Original(name="电子发票.pdf", content=pdf_with_javascript())
+    with pytest.raises(WorkflowError, match="含 JavaScript 动作.*不能上传"):
+        invoice_add(project=running, actor=applicant, original=original, **invoice_data(running))
+    assert not Invoice.objects.exists() and not Document.objects.exists()
+    assert ProjectHistory.objects.count() == events_before
+    assert stored_files() == []
 
 
 def _disposition(response) -> tuple[str, str]:
