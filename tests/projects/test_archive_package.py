@@ -454,3 +454,96 @@ def test_an_archive_event_forged_in_the_database_fails_authenticity(closed):
     ProjectHistory.objects.filter(pk=event.pk).update(data=event.data)
     report = verify_package(forged)
     assert any("记录的校验值不符" in t for t in failures(report, "authenticity"))
+
+
+# --- what an upload accepts, the package's check passes (and what it refuses, it fails) -----
+
+
+@pytest.fixture
+def closed_with_every_type(media, accepted, applicant, reviewer, leader, finance, advance):
+    """A closed project holding one upload of every type the uploads accept: attachments
+    (PNG, JPEG, PDF, XLSX, DOCX, through the service's checks) and invoice originals as
+    capture keeps them (XML, OFD, PDF, PNG)."""
+    from projects.services.documents import DOCUMENT_TYPES, document_upload
+    from projects.services.invoices import Original
+    from tests.projects.capture import makers
+    from tests.projects.fixtures_running import (
+        JPG_BYTES,
+        PDF_BYTES,
+        PNG_BYTES,
+        ooxml_bytes,
+        upload,
+    )
+
+    attachments = {
+        "照片.png": PNG_BYTES,
+        "照片.jpg": JPG_BYTES,
+        "方案.pdf": PDF_BYTES,
+        "决算.xlsx": ooxml_bytes("xlsx"),
+        "总结.docx": ooxml_bytes("docx"),
+    }
+    kinds = {ext for _, exts in DOCUMENT_TYPES.values() for ext in exts} - {".jpeg"}
+    assert {name[name.rindex(".") :] for name in attachments} == kinds  # every accepted type
+    for name, content in attachments.items():
+        document_upload(project=accepted, actor=applicant, uploaded=upload(name, content))
+    originals = {
+        "发票.xml": makers.einvoice_xml(),
+        "发票.ofd": makers.ofd_bytes(),
+        "发票.pdf": makers.invoice_pdf(),
+        "发票.png": makers.image_bytes(makers.qr_image(makers.PAYLOAD_DIGITAL)),
+    }
+    invoices = [
+        invoice_add(
+            project=accepted,
+            actor=applicant,
+            original=Original(name=name, content=content),
+            **invoice_data(accepted, amount=Decimal("100.00"), total=Decimal("100.00")),
+        )
+        for name, content in originals.items()
+    ]
+    check_all(invoices, finance)
+    project = request_and_approve(
+        accepted, reviewer=reviewer, leader=leader, limit="400.00", advance=advance
+    )
+    project = apply_transition(project, "settle", actor=finance, **settle_decision(project))
+    return apply_transition(project, "close", actor=leader, opinion="归档")
+
+
+def test_every_type_an_upload_accepts_passes_the_packages_usability_check(
+    tmp_path, closed_with_every_type
+):
+    data = stored(closed_with_every_type)
+    names = set(entries(data))
+    for suffix in (".png", ".jpg", ".pdf", ".xlsx", ".docx"):
+        assert any(n.startswith("附件/") and n.endswith(suffix) for n in names), suffix
+    for suffix in (".xml", ".ofd", ".pdf", ".png"):
+        assert any(n.startswith("发票原件/") and n.endswith(suffix) for n in names), suffix
+    code, report = verify_command(tmp_path, data)
+    assert code == 0, report
+    assert "【可用性】通过" in report and "【安全性】通过" in report
+
+
+@pytest.mark.parametrize("sample", list(fixtures_running.REFUSED))
+def test_what_an_upload_refuses_the_package_check_fails_with_the_same_words(closed, sample):
+    from projects.archive.files import acceptance_errors
+
+    name, content, says = fixtures_running.REFUSED[sample]
+    refusal = acceptance_errors(name, content)
+    assert len(refusal) == 1 and says in refusal[0]
+    files = entries(stored(closed))
+    path = f"附件/000099-{name}"
+    files[path] = content
+    report = verify_package(rezip(files))
+    found = failures(report, "usability") + failures(report, "security")
+    # The same phrase: "文件“名”<phrase>,不能上传。" at upload, "文件“路径”<phrase>。" here.
+    phrase = refusal[0].removeprefix(f"文件“{name}”").removesuffix(",不能上传。")
+    assert f"文件“{path}”{phrase}。" in found, found
+
+
+def test_a_gbk_invoice_xml_capture_accepts_is_usable_in_the_package():
+    """Expat reads no GBK: the package's XML check decodes it as capture does."""
+    from projects.archive.files import usability_problem
+
+    body = '<?xml version="1.0" encoding="GBK"?><EInvoice><Name>办公用品</Name></EInvoice>'
+    assert usability_problem("发票原件/000001-发票.xml", body.encode("gbk")) is None
+    assert usability_problem("x.xml", b"<EInvoice><Name>") is not None

@@ -358,3 +358,24 @@ def test_capture_endpoint_refuses_a_project_of_another_organisation(
     client.force_login(outsider_applicant)
     response = capture(client, project, payload=payload())
     assert response.status_code == 400 and response.json()["errors"] == ["请先选择项目。"]
+
+
+def test_a_pdf_with_a_script_is_refused_at_capture_not_only_on_save(
+    client, project, applicant, media
+):
+    """It reads (its QR is there), but the archive package's check would fail it: refused
+    when the file is read, with the reason, and nothing is kept aside."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf_of(project))) as pdf:
+        pdf.Root.OpenAction = pikepdf.Dictionary(
+            S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert('x')")
+        )
+        out = io.BytesIO()
+        pdf.save(out)
+    client.force_login(applicant)
+    response = capture(client, project, file=upload("发票.pdf", out.getvalue()))
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error == "文件“发票.pdf”含 JavaScript 动作(/JavaScript、/JS),不能上传。"
+    assert stored_captures(media) == []
