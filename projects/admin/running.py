@@ -463,7 +463,8 @@ class DocumentAdmin(ServiceAdmin):
             form.base_fields["file"].help_text = (
                 f"允许 {document_svc.ALLOWED_TEXT},"
                 f"不超过 {document_svc.max_document_bytes() // (1024 * 1024)} MB;"
-                "按文件内容检查类型。"
+                "按文件内容检查类型,并逐一打开检查:图片须完整可显示,PDF 须能打开且不含脚本,"
+                "Office 文件不得含宏(与归档时的检测相同)。"
             )
         return form
 

@@ -6,12 +6,16 @@ package.py), with a Chinese report.
                      file's events match the system's, when this database holds the project
 完整性 integrity     every listed file present, none extra, the manifest's and the history's
                      sequence numbers complete (1..n, no gaps, counts as declared)
-可用性 usability     each PDF opens (pikepdf) and a generated one is marked PDF/A (XMP
-                     pdfaid); each XML parses (defusedxml), each JSON and text file reads
+可用性 usability     each PDF opens (pikepdf) with a page and a generated one is marked PDF/A
+                     (XMP pdfaid); each XML parses (defusedxml), each OFD's XML parts too;
+                     each PNG/JPEG decodes fully; each JSON and text file reads
 安全性 security      no /JavaScript, /JS or /Launch in any PDF (every object walked, the direct
                      dictionaries inside them too), no executable embedded in a PDF or put
                      in the package, no macros (vbaProject.bin) in office files, no path
                      traversal in the zip's names, no zip bomb
+
+One file's usability and security are judged in files.py, which every kept upload runs
+before it is stored: what an upload accepts, this check passes.
 
 Hostile input never raises: a garbage file, a zip bomb or a broken PDF is a failure in the
 report. Nothing is extracted to disk; entries are read into memory under size limits.
