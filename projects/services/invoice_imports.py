@@ -6,13 +6,20 @@ The import service of the invoices (services/invoices.py holds the rules it appl
 
 All or nothing: every row is parsed and validated in memory, each bad row is reported with
 its row number and reason, and nothing is stored if any row is bad. Stored duplicates are
-found with one query on the normalised identities; the database's unique constraint decides
-any race between two imports of the same invoice.
+found with one query per chunk on the normalised identities; the database's unique
+constraint decides any race between two imports of the same invoice.
+
+The page parses an upload once: `invoice_import_preview` validates it and keeps the
+validated rows in the database (an ImportPreview of the user and project, with the file's
+SHA-256, expiring); `invoice_import_confirm` stores those rows, re-checking under the
+project lock only what can change meanwhile (the project's state and the user's
+permission, the budget lines, invoices stored by someone else since the preview).
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from io import BytesIO
@@ -24,13 +31,14 @@ from openpyxl import Workbook, load_workbook
 
 from projects import permissions as perm
 from projects.exchange.writer import add_sheet, looks_like_formula
-from projects.models import BudgetLine, Project
+from projects.models import BudgetLine, ImportPreview, Project
 from projects.models.money import Invoice
 from projects.money import normalise_text, to_money
 from projects.services import events
 from projects.services.errors import WorkflowError
-from projects.services.invoices import invoice_duplicates, invoice_validate
+from projects.services.invoices import budget_lines_of, invoice_duplicates, invoice_validate
 from projects.services.locking import locked_project
+from projects.services.previews import preview_claim, preview_get, preview_save
 from projects.uploads import check_ooxml_bounds
 
 # Chinese header -> field; the first nine are the platform's export columns.
@@ -68,6 +76,8 @@ class ImportResult:
     created: int = 0
     dry_run: bool = True
     unit: str = "行"  # "张" for the invoices of a zip
+    token: str = ""  # the preview kept for the confirm step (invoice_import_preview)
+    sha256: str = ""  # of the uploaded file
 
     @property
     def bad_rows(self) -> list[ImportRow]:
@@ -306,6 +316,32 @@ def invoice_import(
     validate_rows(project, rows, actor=actor)
     if dry_run or not result.ok:
         return result
+    return _store(project, result, actor=actor, original=original)
+
+
+class _Refused(Exception):
+    """Raised inside the locked transaction so that a refused confirm writes nothing."""
+
+    def __init__(self, result: ImportResult):
+        self.result = result
+
+
+def _store(
+    project: Project,
+    result: ImportResult,
+    *,
+    actor,
+    original=None,
+    claim=None,
+    recheck: bool = False,
+    file_sha256: str = "",
+) -> ImportResult:
+    """Store the validated rows of `result` with one signed event, under the project lock.
+
+    `claim` (a confirm) is called first under the lock and refuses a preview that is gone;
+    `recheck` (a confirm) looks again at what can change after the preview: the budget
+    lines and invoices stored by someone else meanwhile."""
+    rows = result.rows
     document = None
     try:
         with locked_project(project) as locked:
@@ -313,6 +349,10 @@ def invoice_import(
                 raise WorkflowError(
                     f"项目当前状态已变为“{locked.get_state_display()}”,不能导入发票。"
                 )
+            if claim is not None:
+                claim()
+            if recheck:
+                _recheck(locked, result, actor=actor)
             before = _claimed(locked)
             if original is not None:
                 from projects.services.invoices import original_store
@@ -338,6 +378,8 @@ def invoice_import(
                     "original_name": original.name,
                     "original_sha256": original.sha256,
                 }
+            elif file_sha256:
+                capture = {"file_sha256": file_sha256}
             events.record(
                 project=locked,
                 actor=actor,
@@ -352,6 +394,9 @@ def invoice_import(
                     **capture,
                 },
             )
+    except _Refused as refused:
+        _forget(document)
+        return refused.result
     except IntegrityError:
         _forget(document)
         # Another import or entry claimed some of these invoices meanwhile: say which.
@@ -365,7 +410,150 @@ def invoice_import(
         _forget(document)
         raise
     result.created = len(rows)
+    result.dry_run = False
     return result
+
+
+def _recheck(locked: Project, result: ImportResult, *, actor) -> None:
+    """What may have changed since the preview; raises _Refused (nothing written)."""
+    lines = budget_lines_of(locked)
+    for row in result.rows:
+        if row.values["budget_line_id"] not in lines:
+            row.errors.append("所选预算明细已不属于本项目(预览之后被修改),请重新上传文件。")
+    _mark_stored_duplicates(result.rows, actor=actor)
+    if result.bad_rows:
+        raise _Refused(result)
+
+
+# --- preview and confirm (the page) -----------------------------------------------------
+
+PREVIEW_GONE = "导入已完成或已过期,请重新上传文件。"
+
+
+def invoice_import_preview(
+    *,
+    project: Project,
+    content: bytes,
+    actor,
+    filename: str,
+    budget_line: BudgetLine | None = None,
+) -> ImportResult:
+    """Parse and validate an upload once; when every row is good, keep the validated rows
+    in the database for the confirm step (the result's token and the file's sha256 name
+    it). A zip's bytes are kept too: they become the invoices' original."""
+    is_zip = filename.lower().endswith(".zip")
+    result = invoice_import(
+        project=project,
+        source=content if is_zip else BytesIO(content),
+        actor=actor,
+        dry_run=True,
+        filename=filename,
+        budget_line=budget_line,
+    )
+    if not result.ok:
+        return result
+    result.sha256 = hashlib.sha256(content).hexdigest()
+    result.token = preview_save(
+        kind=ImportPreview.Kind.INVOICES,
+        user=actor,
+        project=project,
+        data=content if is_zip else b"",
+        meta={
+            "filename": filename[:200],
+            "sha256": result.sha256,
+            "unit": result.unit,
+            "rows": rows_freeze(result.rows),
+        },
+    )
+    return result
+
+
+def invoice_import_confirm(*, project: Project, token: str, sha256: str, actor) -> ImportResult:
+    """Store the rows validated at the preview `token` (of this user and project, not
+    expired, of the file with this SHA-256), once. Refused previews raise WorkflowError;
+    rows that became bad meanwhile come back as the result's errors. Nothing is written
+    unless everything is stored."""
+    scope = {"kind": ImportPreview.Kind.INVOICES, "token": token, "user": actor, "project": project}
+    entry = preview_get(**scope)
+    if entry is None or not sha256 or entry.meta.get("sha256") != sha256:
+        raise WorkflowError(PREVIEW_GONE)
+    meta = entry.meta
+    result = ImportResult(
+        rows=rows_thaw(meta.get("rows")), dry_run=False, unit=meta.get("unit", "行")
+    )
+    if not result.rows:
+        raise WorkflowError(PREVIEW_GONE)
+    original = None
+    if meta.get("filename", "").lower().endswith(".zip"):
+        from projects.services.invoices import Original
+
+        original = Original(
+            name=meta["filename"], content=bytes(entry.data), content_type="application/zip"
+        )
+
+    def claim():
+        # Used once: a doubled confirm waits for this row's lock, then finds it gone.
+        if not preview_claim(pk=entry.pk):
+            raise WorkflowError(PREVIEW_GONE)
+
+    return _store(
+        project,
+        result,
+        actor=actor,
+        original=original,
+        claim=claim,
+        recheck=True,
+        file_sha256=meta["sha256"],
+    )
+
+
+def rows_freeze(rows: list[ImportRow]) -> dict:
+    """The validated rows as JSON: one list of field names and a list of values per row
+    (dates ISO, amounts as exact strings, the budget line by its pk)."""
+    names = sorted({name for row in rows for name in row.values})
+    frozen = []
+    for row in rows:
+        values = row.values
+        frozen.append(
+            [
+                row.row_number,
+                row.suggestion,
+                row.data.get("capture_source", ""),
+                *(_jsonable(values.get(name)) for name in names),
+            ]
+        )
+    return {"fields": names, "rows": frozen}
+
+
+def _jsonable(value):
+    if isinstance(value, BudgetLine):
+        return value.pk
+    if isinstance(value, (Decimal, datetime.date)):
+        return str(value)
+    return value
+
+
+def _thawer(name: str):
+    if name == "budget_line":
+        return "budget_line_id", lambda value: value
+    kind = Invoice._meta.get_field(name).get_internal_type()
+    if kind == "DateField":
+        return name, lambda value: None if value is None else datetime.date.fromisoformat(value)
+    if kind == "DecimalField":
+        return name, lambda value: None if value is None else Decimal(value)
+    return name, lambda value: value
+
+
+def rows_thaw(frozen) -> list[ImportRow]:
+    if not isinstance(frozen, dict):
+        return []
+    thawers = [_thawer(name) for name in frozen.get("fields", [])]
+    rows = []
+    for number, suggestion, source, *cells in frozen.get("rows", []):
+        values = {key: thaw(cell) for (key, thaw), cell in zip(thawers, cells, strict=True)}
+        data = {"capture_source": source} if source else {}
+        rows.append(ImportRow(row_number=number, data=data, values=values, suggestion=suggestion))
+    return rows
 
 
 # --- the template -------------------------------------------------------------------------

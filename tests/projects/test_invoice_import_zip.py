@@ -126,6 +126,6 @@ def test_zip_through_the_page_preview_and_confirm(client, accepted, applicant):
     text = page.content.decode()
     assert "共 3 张发票,全部通过校验" in text and not Invoice.objects.exists()
     token = page.context["token"]
-    response = client.post(url, {"token": token})
+    response = client.post(url, {"token": token, "sha256": page.context["result"].sha256})
     assert response.status_code == 302
     assert Invoice.objects.count() == 3 and Document.objects.count() == 1
