@@ -215,7 +215,7 @@ def _line_resolver(lines: list[BudgetLine]):
 
 def _formula_cells(data: dict) -> bool:
     # Judged after the leading blanks: ' =1+1', '\r=1', '\u3000=1+1', '\xa0@SUM(A1)' too.
-    return any(looks_like_formula(v) for v in data.values())
+    return any(looks_like_formula(v) for v in data.values() if isinstance(v, str))
 
 
 def validate_rows(project: Project, rows: list[ImportRow], *, actor) -> None:
@@ -223,6 +223,7 @@ def validate_rows(project: Project, rows: list[ImportRow], *, actor) -> None:
     budget_lines = {line.pk: line for line in lines}
     resolve = _line_resolver(lines)
     first_seen: dict[str, int] = {}
+    memo: dict = {}  # each distinct cell value is parsed once per batch
     for row in rows:
         if row.errors:
             continue
@@ -238,7 +239,7 @@ def validate_rows(project: Project, rows: list[ImportRow], *, actor) -> None:
             row.errors.append(f"预算明细“{data.get('budget_line')}”在本项目中找不到或不唯一。")
             continue
         data["budget_line"] = line
-        clean = invoice_validate(data, budget_lines=budget_lines)
+        clean = invoice_validate(data, budget_lines=budget_lines, memo=memo)
         row.errors.extend(clean.errors)
         row.values = clean.values
         if not clean.errors:
