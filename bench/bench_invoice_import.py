@@ -116,21 +116,31 @@ def run(args, project):
     actor = project.leader
     line = BudgetLine.objects.filter(project=project).order_by("pk").first()
     day = min(project.start_date or datetime.date.today(), datetime.date.today())
-    rows = [
-        {
-            "kind": "vat_ordinary",
-            "code": "3100231130",
-            "number": f"{90000000 + i:08d}",
-            "issue_date": day,
-            "seller_name": "示例文化用品有限公司",
-            "seller_tax_id": "91350100M000100Y43",
-            "buyer_name": project.organization.name,
-            "amount": Decimal("100.50"),
-            "tax": Decimal("0.00"),
-            "total": Decimal("100.50"),
-        }
-        for i in range(args.rows)
+    sellers = [
+        ("示例文化用品有限公司", "91350100M000100Y43"),
+        ("示例印务有限公司", "91110108551385082Q"),
     ]
+    # As varied as a real list: nearly every amount differs, dates spread over 90 days, two
+    # sellers (so the once-per-value parsing gains nothing from a uniform file).
+    rows = []
+    for i in range(args.rows):
+        amount = Decimal(f"{50 + (i * 37) % 9000}.{i % 100:02d}")
+        tax = Decimal(f"{(i * 7) % 60}.{(i * 3) % 100:02d}")
+        seller, tax_id = sellers[i % 2]
+        rows.append(
+            {
+                "kind": "vat_ordinary",
+                "code": "3100231130",
+                "number": f"{90000000 + i:08d}",
+                "issue_date": day - datetime.timedelta(days=i % 90),
+                "seller_name": seller,
+                "seller_tax_id": tax_id,
+                "buyer_name": project.organization.name,
+                "amount": amount,
+                "tax": tax,
+                "total": amount + tax,
+            }
+        )
     upload = xlsx_bytes(rows, COLUMNS, add_sheet, line_number=1)
     url = reverse("projects:invoice_import", args=[project.pk])
     client = Client()
