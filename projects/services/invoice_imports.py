@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from io import BytesIO
@@ -460,13 +462,8 @@ def invoice_import_preview(
         kind=ImportPreview.Kind.INVOICES,
         user=actor,
         project=project,
-        data=content if is_zip else b"",
-        meta={
-            "filename": filename[:200],
-            "sha256": result.sha256,
-            "unit": result.unit,
-            "rows": rows_freeze(result.rows),
-        },
+        data=rows_pack(rows_freeze(result.rows), original=content if is_zip else b""),
+        meta={"filename": filename[:200], "sha256": result.sha256, "unit": result.unit},
     )
     return result
 
@@ -481,18 +478,15 @@ def invoice_import_confirm(*, project: Project, token: str, sha256: str, actor) 
     if entry is None or not sha256 or entry.meta.get("sha256") != sha256:
         raise WorkflowError(PREVIEW_GONE)
     meta = entry.meta
-    result = ImportResult(
-        rows=rows_thaw(meta.get("rows")), dry_run=False, unit=meta.get("unit", "行")
-    )
+    frozen, content = rows_unpack(bytes(entry.data))
+    result = ImportResult(rows=rows_thaw(frozen), dry_run=False, unit=meta.get("unit", "行"))
     if not result.rows:
         raise WorkflowError(PREVIEW_GONE)
     original = None
     if meta.get("filename", "").lower().endswith(".zip"):
         from projects.services.invoices import Original
 
-        original = Original(
-            name=meta["filename"], content=bytes(entry.data), content_type="application/zip"
-        )
+        original = Original(name=meta["filename"], content=content, content_type="application/zip")
 
     def claim():
         # Used once: a doubled confirm waits for this row's lock, then finds it gone.
@@ -508,6 +502,23 @@ def invoice_import_confirm(*, project: Project, token: str, sha256: str, actor) 
         recheck=True,
         file_sha256=meta["sha256"],
     )
+
+
+def rows_pack(frozen: dict, *, original: bytes = b"") -> bytes:
+    """The preview's bytes: the frozen rows as compressed JSON (a bytea is written and read
+    several times faster than the same rows as jsonb), then the zip kept as the original."""
+    packed = zlib.compress(json.dumps(frozen, separators=(",", ":")).encode(), 1)
+    return len(packed).to_bytes(8, "big") + packed + original
+
+
+def rows_unpack(data: bytes) -> tuple[dict | None, bytes]:
+    """(frozen rows, original); (None, b"") for bytes that are not a packed preview."""
+    size = int.from_bytes(data[:8], "big")
+    try:
+        frozen = json.loads(zlib.decompress(data[8 : 8 + size]))
+    except (zlib.error, ValueError):
+        return None, b""
+    return frozen, data[8 + size :]
 
 
 def rows_freeze(rows: list[ImportRow]) -> dict:

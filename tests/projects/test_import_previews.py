@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from accounts.models import Organization
 from projects.models import ImportPreview
 from projects.models.money import Invoice
-from projects.services.invoice_imports import COLUMNS
+from projects.services.invoice_imports import COLUMNS, rows_unpack
 from tests.factories import UserFactory
 from tests.projects import fixtures_money
 
@@ -60,7 +60,7 @@ def test_invoice_preview_is_a_row_bound_to_user_and_project(client, accepted, ap
     row = ImportPreview.objects.get(token=token)
     assert row.kind == ImportPreview.Kind.INVOICES
     assert row.user == applicant and row.project == accepted
-    assert row.meta["rows"]["rows"] and row.expires_at > timezone.now()
+    assert rows_unpack(bytes(row.data))[0]["rows"] and row.expires_at > timezone.now()
     assert "invoice_imports" not in client.session  # nothing kept in the session any more
 
     sha256 = preview.context["result"].sha256

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from projects.models import ImportPreview, ProjectHistory
 from projects.models.money import Invoice
-from projects.services.invoice_imports import rows_freeze, rows_thaw
+from projects.services.invoice_imports import rows_freeze, rows_thaw, rows_unpack
 from projects.services.invoices import invoice_add
 from tests.factories import ProjectFactory
 from tests.projects import fixtures_money
@@ -42,8 +42,10 @@ def nothing_written():
 def test_the_preview_keeps_the_validated_rows_not_the_file(client, accepted, applicant):
     form = preview(client, accepted, applicant)
     stored = ImportPreview.objects.get(token=form["token"])
-    assert bytes(stored.data) == b""  # the confirm step cannot parse the file again
-    assert stored.meta["sha256"] == form["sha256"] and len(stored.meta["rows"]["rows"]) == 2
+    frozen, original = rows_unpack(bytes(stored.data))
+    assert original == b"" and b"PK" not in bytes(stored.data)[:16]  # no file to parse again
+    assert [cells[0] for cells in frozen["rows"]] == [2, 3]  # the validated rows, by row
+    assert stored.meta["sha256"] == form["sha256"]
     assert stored.user == applicant and stored.project == accepted
 
     done = client.post(url(accepted), form)
@@ -173,5 +175,12 @@ def test_a_tampered_preview_is_refused(client, accepted, applicant, field):
 def test_a_preview_of_another_project_is_refused(client, accepted, applicant):
     form = preview(client, accepted, applicant)
     ImportPreview.objects.update(project=ProjectFactory())
+    page = client.post(url(accepted), form)
+    assert "导入已完成或已过期" in page.content.decode() and nothing_written()
+
+
+def test_a_preview_whose_rows_are_unreadable_is_refused(client, accepted, applicant):
+    form = preview(client, accepted, applicant)
+    ImportPreview.objects.update(data=b"\x00\x00\x00\x00\x00\x00\x00\x04junk")
     page = client.post(url(accepted), form)
     assert "导入已完成或已过期" in page.content.decode() and nothing_written()
