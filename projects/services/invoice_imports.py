@@ -32,6 +32,7 @@ from django.db.models import Count, Sum
 from openpyxl import Workbook, load_workbook
 
 from projects import permissions as perm
+from projects.exchange.reader import sheet_values
 from projects.exchange.writer import add_sheet, looks_like_formula
 from projects.models import BudgetLine, ImportPreview, Project
 from projects.models.money import Invoice
@@ -113,9 +114,9 @@ def read_rows(source) -> tuple[list[ImportRow], list[str]]:
         workbook = load_workbook(source, read_only=True, data_only=False)
     except Exception:  # noqa: BLE001 - BadZipFile, KeyError …: any unreadable upload
         return [], ["无法读取文件:请上传 Excel(.xlsx)格式的发票清单。"]
-    sheet = workbook.worksheets[0]
-    rows_iter = sheet.iter_rows(values_only=True)
-    header = next(rows_iter, None) or ()
+    rows_iter = sheet_values(workbook.worksheets[0])
+    first = next(rows_iter, None)
+    header = first[1] if first is not None and first[0] == 1 else ()
     names = [normalise_text(h) if h is not None else "" for h in header]
     missing = [h for h in REQUIRED_COLUMNS if h not in names]
     if missing:
@@ -123,7 +124,7 @@ def read_rows(source) -> tuple[list[ImportRow], list[str]]:
         return [], [f"缺少列:{'、'.join(missing)}(请使用下载的导入模板)。"]
     index = {COLUMNS[name]: i for i, name in enumerate(names) if name in COLUMNS}
     rows = []
-    for number, values in enumerate(rows_iter, start=2):
+    for number, values in rows_iter:
         if not any(v not in (None, "") for v in values):
             continue
         data = {key: values[i] if i < len(values) else None for key, i in index.items()}
