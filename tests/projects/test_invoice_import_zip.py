@@ -131,3 +131,7 @@ def test_zip_through_the_page_preview_and_confirm(client, accepted, applicant):
     response = client.post(url, {"token": token, "sha256": page.context["result"].sha256})
     assert response.status_code == 302
     assert Invoice.objects.count() == 3 and Document.objects.count() == 1
+    # Confirmed from the preview's rows: the capture source and the original come along.
+    assert set(Invoice.objects.values_list("capture_source", flat=True)) == {"zip:xml"}
+    assert set(Invoice.objects.values_list("scan", flat=True)) == {Document.objects.get().pk}
+    assert Document.objects.get().sha256 == hashlib.sha256(handle.getvalue()).hexdigest()
