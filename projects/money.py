@@ -88,9 +88,15 @@ def to_chinese_capital(amount) -> str:
 _MONEY_RE = re.compile(r"(-?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?")
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def normalise_text(value) -> str:
     """NFKC (full-width → half-width), all white space removed."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value or "")))
+    text = str(value or "")
+    if not text.isascii():  # ASCII text is its own NFKC form: skip the table look-ups
+        text = unicodedata.normalize("NFKC", text)
+    return _SPACES.sub("", text)
 
 
 def parse_money(

@@ -1,8 +1,11 @@
 """Import previews kept in the database, so any app process can confirm what another previewed.
 
-A preview is the uploaded file's bytes between the 预览 and 确认导入 steps, keyed by a random
-token and tied to the user who uploaded it (and, for an invoice import, the project). Nothing
-of it is on an app server's disk; rows expire after PREVIEW_TTL and are purged lazily.
+A preview is what the 确认导入 step needs of an upload, keyed by a random token and tied to
+the user who uploaded it (and, for an invoice import, the project): for a table import the
+uploaded file's bytes; for an invoice import the rows validated at the preview (compressed
+JSON, services.invoice_imports.rows_pack) followed by a zip's bytes when the zip is kept as
+the invoices' original, the file's SHA-256 in `meta` — the file is parsed once. Nothing of
+it is on an app server's disk; rows expire after PREVIEW_TTL and are purged lazily.
 """
 
 from django.conf import settings

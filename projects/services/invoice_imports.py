@@ -6,13 +6,22 @@ The import service of the invoices (services/invoices.py holds the rules it appl
 
 All or nothing: every row is parsed and validated in memory, each bad row is reported with
 its row number and reason, and nothing is stored if any row is bad. Stored duplicates are
-found with one query on the normalised identities; the database's unique constraint decides
-any race between two imports of the same invoice.
+found with one query per chunk on the normalised identities; the database's unique
+constraint decides any race between two imports of the same invoice.
+
+The page parses an upload once: `invoice_import_preview` validates it and keeps the
+validated rows in the database (an ImportPreview of the user and project, with the file's
+SHA-256, expiring); `invoice_import_confirm` stores those rows, re-checking under the
+project lock only what can change meanwhile (the project's state and the user's
+permission, the budget lines, invoices stored by someone else since the preview).
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from io import BytesIO
@@ -23,14 +32,16 @@ from django.db.models import Count, Sum
 from openpyxl import Workbook, load_workbook
 
 from projects import permissions as perm
+from projects.exchange.reader import sheet_values
 from projects.exchange.writer import add_sheet, looks_like_formula
-from projects.models import BudgetLine, Project
+from projects.models import BudgetLine, ImportPreview, Project
 from projects.models.money import Invoice
 from projects.money import normalise_text, to_money
 from projects.services import events
 from projects.services.errors import WorkflowError
 from projects.services.invoices import invoice_duplicates, invoice_validate
 from projects.services.locking import locked_project
+from projects.services.previews import preview_claim, preview_get, preview_save
 from projects.uploads import check_ooxml_bounds
 
 # Chinese header -> field; the first nine are the platform's export columns.
@@ -68,6 +79,8 @@ class ImportResult:
     created: int = 0
     dry_run: bool = True
     unit: str = "行"  # "张" for the invoices of a zip
+    token: str = ""  # the preview kept for the confirm step (invoice_import_preview)
+    sha256: str = ""  # of the uploaded file
 
     @property
     def bad_rows(self) -> list[ImportRow]:
@@ -101,9 +114,9 @@ def read_rows(source) -> tuple[list[ImportRow], list[str]]:
         workbook = load_workbook(source, read_only=True, data_only=False)
     except Exception:  # noqa: BLE001 - BadZipFile, KeyError …: any unreadable upload
         return [], ["无法读取文件:请上传 Excel(.xlsx)格式的发票清单。"]
-    sheet = workbook.worksheets[0]
-    rows_iter = sheet.iter_rows(values_only=True)
-    header = next(rows_iter, None) or ()
+    rows_iter = sheet_values(workbook.worksheets[0])
+    first = next(rows_iter, None)
+    header = first[1] if first is not None and first[0] == 1 else ()
     names = [normalise_text(h) if h is not None else "" for h in header]
     missing = [h for h in REQUIRED_COLUMNS if h not in names]
     if missing:
@@ -111,7 +124,7 @@ def read_rows(source) -> tuple[list[ImportRow], list[str]]:
         return [], [f"缺少列:{'、'.join(missing)}(请使用下载的导入模板)。"]
     index = {COLUMNS[name]: i for i, name in enumerate(names) if name in COLUMNS}
     rows = []
-    for number, values in enumerate(rows_iter, start=2):
+    for number, values in rows_iter:
         if not any(v not in (None, "") for v in values):
             continue
         data = {key: values[i] if i < len(values) else None for key, i in index.items()}
@@ -205,7 +218,7 @@ def _line_resolver(lines: list[BudgetLine]):
 
 def _formula_cells(data: dict) -> bool:
     # Judged after the leading blanks: ' =1+1', '\r=1', '\u3000=1+1', '\xa0@SUM(A1)' too.
-    return any(looks_like_formula(v) for v in data.values())
+    return any(looks_like_formula(v) for v in data.values() if isinstance(v, str))
 
 
 def validate_rows(project: Project, rows: list[ImportRow], *, actor) -> None:
@@ -213,6 +226,7 @@ def validate_rows(project: Project, rows: list[ImportRow], *, actor) -> None:
     budget_lines = {line.pk: line for line in lines}
     resolve = _line_resolver(lines)
     first_seen: dict[str, int] = {}
+    memo: dict = {}  # each distinct cell value is parsed once per batch
     for row in rows:
         if row.errors:
             continue
@@ -228,7 +242,7 @@ def validate_rows(project: Project, rows: list[ImportRow], *, actor) -> None:
             row.errors.append(f"预算明细“{data.get('budget_line')}”在本项目中找不到或不唯一。")
             continue
         data["budget_line"] = line
-        clean = invoice_validate(data, budget_lines=budget_lines)
+        clean = invoice_validate(data, budget_lines=budget_lines, memo=memo)
         row.errors.extend(clean.errors)
         row.values = clean.values
         if not clean.errors:
@@ -306,6 +320,33 @@ def invoice_import(
     validate_rows(project, rows, actor=actor)
     if dry_run or not result.ok:
         return result
+    return _store(project, result, actor=actor, original=original)
+
+
+class _Refused(Exception):
+    """Raised inside the locked transaction so that a refused confirm writes nothing."""
+
+    def __init__(self, result: ImportResult):
+        self.result = result
+
+
+def _store(
+    project: Project,
+    result: ImportResult,
+    *,
+    actor,
+    original=None,
+    claim=None,
+    recheck: bool = False,
+    file_sha256: str = "",
+) -> ImportResult:
+    """Store the validated rows of `result` with one signed event, under the project lock.
+
+    `claim` (a confirm) is called first under the lock and refuses a preview that is gone;
+    `recheck` (a confirm) looks again at the budget lines, which can change after the
+    preview; invoices stored by someone else meanwhile are found by the unique identity
+    (one index probe per row inside the insert, no extra query) and named."""
+    rows = result.rows
     document = None
     try:
         with locked_project(project) as locked:
@@ -313,6 +354,10 @@ def invoice_import(
                 raise WorkflowError(
                     f"项目当前状态已变为“{locked.get_state_display()}”,不能导入发票。"
                 )
+            if claim is not None:
+                claim()
+            if recheck:
+                _recheck(locked, result)
             before = _claimed(locked)
             if original is not None:
                 from projects.services.invoices import original_store
@@ -338,6 +383,8 @@ def invoice_import(
                     "original_name": original.name,
                     "original_sha256": original.sha256,
                 }
+            elif file_sha256:
+                capture = {"file_sha256": file_sha256}
             events.record(
                 project=locked,
                 actor=actor,
@@ -352,6 +399,9 @@ def invoice_import(
                     **capture,
                 },
             )
+    except _Refused as refused:
+        _forget(document)
+        return refused.result
     except IntegrityError:
         _forget(document)
         # Another import or entry claimed some of these invoices meanwhile: say which.
@@ -365,7 +415,160 @@ def invoice_import(
         _forget(document)
         raise
     result.created = len(rows)
+    result.dry_run = False
     return result
+
+
+def _recheck(locked: Project, result: ImportResult) -> None:
+    """What may have changed since the preview besides the state; raises _Refused (nothing
+    written). Invoices stored by someone else since the preview are refused by the unique
+    identity when the rows are inserted, and then named (the IntegrityError branch)."""
+    lines = set(BudgetLine.objects.filter(project=locked).values_list("pk", flat=True))
+    for row in result.rows:
+        if row.values["budget_line_id"] not in lines:
+            row.errors.append("所选预算明细已不属于本项目(预览之后被修改),请重新上传文件。")
+    if result.bad_rows:
+        raise _Refused(result)
+
+
+# --- preview and confirm (the page) -----------------------------------------------------
+
+PREVIEW_GONE = "导入已完成或已过期,请重新上传文件。"
+
+
+def invoice_import_preview(
+    *,
+    project: Project,
+    content: bytes,
+    actor,
+    filename: str,
+    budget_line: BudgetLine | None = None,
+) -> ImportResult:
+    """Parse and validate an upload once; when every row is good, keep the validated rows
+    in the database for the confirm step (the result's token and the file's sha256 name
+    it). A zip's bytes are kept too: they become the invoices' original."""
+    is_zip = filename.lower().endswith(".zip")
+    result = invoice_import(
+        project=project,
+        source=content if is_zip else BytesIO(content),
+        actor=actor,
+        dry_run=True,
+        filename=filename,
+        budget_line=budget_line,
+    )
+    if not result.ok:
+        return result
+    result.sha256 = hashlib.sha256(content).hexdigest()
+    result.token = preview_save(
+        kind=ImportPreview.Kind.INVOICES,
+        user=actor,
+        project=project,
+        data=rows_pack(rows_freeze(result.rows), original=content if is_zip else b""),
+        meta={"filename": filename[:200], "sha256": result.sha256, "unit": result.unit},
+    )
+    return result
+
+
+def invoice_import_confirm(*, project: Project, token: str, sha256: str, actor) -> ImportResult:
+    """Store the rows validated at the preview `token` (of this user and project, not
+    expired, of the file with this SHA-256), once. Refused previews raise WorkflowError;
+    rows that became bad meanwhile come back as the result's errors. Nothing is written
+    unless everything is stored."""
+    scope = {"kind": ImportPreview.Kind.INVOICES, "token": token, "user": actor, "project": project}
+    entry = preview_get(**scope)
+    if entry is None or not sha256 or entry.meta.get("sha256") != sha256:
+        raise WorkflowError(PREVIEW_GONE)
+    meta = entry.meta
+    frozen, content = rows_unpack(bytes(entry.data))
+    result = ImportResult(rows=rows_thaw(frozen), dry_run=False, unit=meta.get("unit", "行"))
+    if not result.rows:
+        raise WorkflowError(PREVIEW_GONE)
+    original = None
+    if meta.get("filename", "").lower().endswith(".zip"):
+        from projects.services.invoices import Original
+
+        original = Original(name=meta["filename"], content=content, content_type="application/zip")
+
+    def claim():
+        # Used once: a doubled confirm waits for this row's lock, then finds it gone.
+        if not preview_claim(pk=entry.pk):
+            raise WorkflowError(PREVIEW_GONE)
+
+    return _store(
+        project,
+        result,
+        actor=actor,
+        original=original,
+        claim=claim,
+        recheck=True,
+        file_sha256=meta["sha256"],
+    )
+
+
+def rows_pack(frozen: dict, *, original: bytes = b"") -> bytes:
+    """The preview's bytes: the frozen rows as compressed JSON (a bytea is written and read
+    several times faster than the same rows as jsonb), then the zip kept as the original."""
+    packed = zlib.compress(json.dumps(frozen, separators=(",", ":")).encode(), 1)
+    return len(packed).to_bytes(8, "big") + packed + original
+
+
+def rows_unpack(data: bytes) -> tuple[dict | None, bytes]:
+    """(frozen rows, original); (None, b"") for bytes that are not a packed preview."""
+    size = int.from_bytes(data[:8], "big")
+    try:
+        frozen = json.loads(zlib.decompress(data[8 : 8 + size]))
+    except (zlib.error, ValueError):
+        return None, b""
+    return frozen, data[8 + size :]
+
+
+def rows_freeze(rows: list[ImportRow]) -> dict:
+    """The validated rows as JSON: one list of field names and a list of values per row
+    (dates ISO, amounts as exact strings, the budget line by its pk)."""
+    names = sorted({name for row in rows for name in row.values})
+    frozen = []
+    for row in rows:
+        values = row.values
+        frozen.append(
+            [
+                row.row_number,
+                row.suggestion,
+                row.data.get("capture_source", ""),
+                *(_jsonable(values.get(name)) for name in names),
+            ]
+        )
+    return {"fields": names, "rows": frozen}
+
+
+def _jsonable(value):
+    if isinstance(value, BudgetLine):
+        return value.pk
+    if isinstance(value, (Decimal, datetime.date)):
+        return str(value)
+    return value
+
+
+def _thawer(name: str):
+    if name == "budget_line":
+        return "budget_line_id", lambda value: value
+    kind = Invoice._meta.get_field(name).get_internal_type()
+    if kind == "DateField":
+        return name, lambda value: None if value is None else datetime.date.fromisoformat(value)
+    if kind == "DecimalField":
+        return name, lambda value: None if value is None else Decimal(value)
+    return name, lambda value: value
+
+
+def rows_thaw(frozen) -> list[ImportRow]:
+    if not isinstance(frozen, dict):
+        return []
+    thawers = [_thawer(name) for name in frozen.get("fields", [])]
+    rows = []
+    for number, suggestion, source, *cells in frozen.get("rows", []):
+        values = {key: thaw(cell) for (key, thaw), cell in zip(thawers, cells, strict=True)}
+        data = {"capture_source": source} if source else {}
+        rows.append(ImportRow(row_number=number, data=data, values=values, suggestion=suggestion))
+    return rows
 
 
 # --- the template -------------------------------------------------------------------------

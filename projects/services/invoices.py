@@ -119,14 +119,22 @@ def _code_and_number_errors(kind: str, code: str, number: str) -> list[str]:
     return errors
 
 
+_KIND_VALUES = frozenset(Invoice.Kind.values)
+
+
+@lru_cache(maxsize=1)
+def _kind_labels() -> dict[str, str]:
+    """Each kind's normalised label → its value (built once, not per cell)."""
+    return {normalise_text(label): value for value, label in Invoice.Kind.choices}
+
+
 def _kind_value(kind) -> str:
-    if kind in Invoice.Kind.values:
+    if isinstance(kind, str) and kind in _KIND_VALUES:
         return kind
-    text = normalise_text(kind)
-    for value, label in Invoice.Kind.choices:
-        if text == normalise_text(label):
-            return value
-    raise ValidationError(f"票据种类“{kind}”无法识别。")
+    value = _kind_labels().get(normalise_text(kind))
+    if value is None:
+        raise ValidationError(f"票据种类“{kind}”无法识别。")
+    return value
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -151,7 +159,7 @@ def _as_int(value):
         return None
 
 
-def invoice_validate(data: dict, *, budget_lines: dict) -> CleanInvoice:
+def invoice_validate(data: dict, *, budget_lines: dict, memo: dict | None = None) -> CleanInvoice:
     """Check one invoice's own fields; every problem is reported, in Chinese.
 
     `budget_lines` maps pk → the project's BudgetLine rows; `data["budget_line"]` is a
@@ -162,11 +170,25 @@ def invoice_validate(data: dict, *, budget_lines: dict) -> CleanInvoice:
     errors: list[str] = []
     values: dict = {}
 
-    def attempt(name, func, *args, **kwargs):
+    def attempt(name, func, value, *args, **kwargs):
+        # A batch (the import) passes `memo`: a cell value already parsed for this field
+        # is not parsed again (the same parser, its result or its messages reused).
+        key = (name, type(value), value)
         try:
-            values[name] = func(*args, **kwargs)
-        except ValidationError as exc:
-            errors.extend(exc.messages)
+            found = memo.get(key) if memo is not None else None
+        except TypeError:  # an unhashable value: parse it every time
+            key, found = None, None
+        if found is None:
+            try:
+                found = (func(value, *args, **kwargs), None)
+            except ValidationError as exc:
+                found = (None, exc.messages)
+            if memo is not None and key is not None:
+                memo[key] = found
+        if found[1] is None:
+            values[name] = found[0]
+        else:
+            errors.extend(found[1])
 
     attempt("kind", _kind_value, data.get("kind") or Invoice.Kind.VAT_ORDINARY)
     code = normalise_text(data.get("code")).upper()

@@ -1,8 +1,10 @@
 """import previews: the one writer and reader of ImportPreview rows (projects.models.previews).
 
-`preview_save` stores an upload under a fresh random token bound to the user (and project);
-`preview_read` returns its bytes only to that user, for that project, before it expires;
-`preview_discard` removes it once confirmed. Expired rows are purged on every save.
+`preview_save` stores an upload (or, for invoices, the rows validated from it) under a
+fresh random token bound to the user (and project); `preview_read` / `preview_get` return it
+only to that user, for that project, before it expires; `preview_discard` removes it once
+confirmed, `preview_claim` inside the confirm's transaction (used once). Expired rows are
+purged on every save.
 """
 
 import datetime
@@ -54,3 +56,10 @@ def preview_get(*, kind: str, token: str, user, project=None):
 
 def preview_discard(*, kind: str, token: str, user, project=None) -> None:
     _scope(kind=kind, token=token, user=user, project=project).delete()
+
+
+def preview_claim(*, pk: int) -> bool:
+    """Delete the preview inside the caller's transaction; False if it is already gone (a
+    doubled confirm waits for the first one's row lock, then finds nothing)."""
+    deleted, _ = ImportPreview.objects.filter(pk=pk).delete()
+    return bool(deleted)

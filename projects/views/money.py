@@ -3,8 +3,6 @@ the final accounts (决算清单), the settlement sheet (结算单), the pool le
 sub-ledgers (分户账) as print-ready pages and xlsx; the invoice import with its preview and
 template."""
 
-import io
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -17,18 +15,20 @@ from accounts.models import Organization
 from accounts.roles import sees_everything
 from projects import permissions as perm
 from projects.exchange.writer import add_sheet, workbook_response
-from projects.models import ImportPreview, Project, ProjectHistory
+from projects.models import Project, ProjectHistory
 from projects.models.money import Disbursement
 from projects.money import format_cny, to_chinese_capital
 from projects.selectors.ledgers import pool_ledger, sub_ledger
 from projects.services.errors import WorkflowError
 from projects.services.final_accounts import final_accounts_get
-from projects.services.invoice_imports import invoice_import, invoice_import_template
-from projects.services.previews import preview_discard, preview_get, preview_save
+from projects.services.invoice_imports import (
+    invoice_import_confirm,
+    invoice_import_preview,
+    invoice_import_template,
+)
 
 MAX_UPLOAD = 5 * 1024 * 1024
 MAX_ZIP_UPLOAD = 50 * 1024 * 1024  # the tax platform's zip: PDF, OFD and XML of each invoice
-INVOICE_PREVIEW = ImportPreview.Kind.INVOICES
 
 
 def _project(request, pk) -> Project:
@@ -275,18 +275,6 @@ def invoice_import_template_view(request, pk):
     )
 
 
-def _stash(request, project, upload, line=None) -> str:
-    # The preview is a database row (any app process may confirm it), bound to this user
-    # and project, expiring after services.previews.PREVIEW_TTL.
-    return preview_save(
-        kind=INVOICE_PREVIEW,
-        user=request.user,
-        data=upload.read(),
-        project=project,
-        meta={"filename": upload.name[:200], "line": line.pk if line else None},
-    )
-
-
 def _chosen_line(project, value):
     value = str(value or "")
     if not value.isdigit():
@@ -318,43 +306,33 @@ def invoice_import_view(request, pk):
         elif not upload.name.lower().endswith((".xlsx", ".zip")):
             context["errors"] = ["只接受 Excel(.xlsx)发票清单或税务平台下载的发票 zip。"]
         else:
-            line = _chosen_line(project, request.POST.get("budget_line"))
-            result = invoice_import(
+            # Parsed and validated once; the preview keeps the validated rows in the
+            # database (this user and project, the file's SHA-256, expiring), so any app
+            # process may confirm them without parsing the file again.
+            result = invoice_import_preview(
                 project=project,
-                source=upload,
+                content=upload.read(),
                 actor=request.user,
-                dry_run=True,
                 filename=upload.name,
-                budget_line=line,
+                budget_line=_chosen_line(project, request.POST.get("budget_line")),
             )
             context["result"] = result
-            if result.ok:
-                upload.seek(0)
-                context["token"] = _stash(request, project, upload, line)
+            context["token"] = result.token
     return render(request, "projects/money/invoice_import.html", context)
 
 
 def _confirm_import(request, project, project_url, context):
-    token = request.POST.get("token")
-    scope = {"kind": INVOICE_PREVIEW, "token": token, "user": request.user, "project": project}
-    entry = preview_get(**scope)
-    if entry is None:
-        context["errors"] = ["导入已完成或已过期,请重新上传文件。"]
-        return render(request, "projects/money/invoice_import.html", context)
     try:
-        result = invoice_import(
+        result = invoice_import_confirm(
             project=project,
-            source=io.BytesIO(bytes(entry.data)),
+            token=request.POST.get("token", ""),
+            sha256=request.POST.get("sha256", ""),
             actor=request.user,
-            dry_run=False,
-            filename=entry.meta.get("filename") or "invoices.xlsx",
-            budget_line=_chosen_line(project, entry.meta.get("line")),
         )
     except WorkflowError as exc:
         context["errors"] = exc.messages
         return render(request, "projects/money/invoice_import.html", context)
-    preview_discard(**scope)
-    if not result.ok:
+    if not result.ok or not result.created:
         context["result"] = result
         return render(request, "projects/money/invoice_import.html", context)
     messages.success(request, f"已导入 {result.created} 张发票。")

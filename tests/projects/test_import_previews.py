@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from accounts.models import Organization
 from projects.models import ImportPreview
 from projects.models.money import Invoice
-from projects.services.invoice_imports import COLUMNS
+from projects.services.invoice_imports import COLUMNS, rows_unpack
 from tests.factories import UserFactory
 from tests.projects import fixtures_money
 
@@ -60,10 +60,11 @@ def test_invoice_preview_is_a_row_bound_to_user_and_project(client, accepted, ap
     row = ImportPreview.objects.get(token=token)
     assert row.kind == ImportPreview.Kind.INVOICES
     assert row.user == applicant and row.project == accepted
-    assert bytes(row.data)[:2] == b"PK" and row.expires_at > timezone.now()
+    assert rows_unpack(bytes(row.data))[0]["rows"] and row.expires_at > timezone.now()
     assert "invoice_imports" not in client.session  # nothing kept in the session any more
 
-    done = client.post(invoice_url(accepted), {"token": token})
+    sha256 = preview.context["result"].sha256
+    done = client.post(invoice_url(accepted), {"token": token, "sha256": sha256})
     assert done.status_code == 302 and Invoice.objects.count() == 2
     assert not ImportPreview.objects.filter(token=token).exists()
 
@@ -72,20 +73,22 @@ def test_another_users_invoice_token_is_refused(client, accepted, applicant, rev
     # The organisation's reviewer may import into this project too, but not confirm the
     # leader's preview.
     client.force_login(applicant)
-    token = client.post(invoice_url(accepted), {"file": invoice_file(accepted)}).context["token"]
+    page = client.post(invoice_url(accepted), {"file": invoice_file(accepted)})
+    token, sha256 = page.context["token"], page.context["result"].sha256
     client.force_login(reviewer)
-    page = client.post(invoice_url(accepted), {"token": token})
+    page = client.post(invoice_url(accepted), {"token": token, "sha256": sha256})
     assert "已过期" in page.content.decode() and not Invoice.objects.exists()
     assert ImportPreview.objects.filter(token=token).exists()
 
 
 def test_an_expired_invoice_preview_is_refused(client, accepted, applicant):
     client.force_login(applicant)
-    token = client.post(invoice_url(accepted), {"file": invoice_file(accepted)}).context["token"]
+    page = client.post(invoice_url(accepted), {"file": invoice_file(accepted)})
+    token, sha256 = page.context["token"], page.context["result"].sha256
     ImportPreview.objects.filter(token=token).update(
         expires_at=timezone.now() - datetime.timedelta(seconds=1)
     )
-    page = client.post(invoice_url(accepted), {"token": token})
+    page = client.post(invoice_url(accepted), {"token": token, "sha256": sha256})
     assert "已过期" in page.content.decode() and not Invoice.objects.exists()
 
 

@@ -269,3 +269,25 @@ def test_the_migration_computes_the_same_identity_as_the_service():
         ("123", "4567"),
     ):
         assert migration.identity(code, number) == invoice_identity(code, number)
+
+
+def test_a_value_parsed_once_per_batch_still_reports_every_row(accepted, applicant):
+    # The batch parses each distinct cell value once: a repeated bad amount is reported on
+    # each of its rows, and equal values of other types (1 and True, 100 and "100") are
+    # judged each by their own type.
+    rows = [
+        row(accepted, "22000001", 金额="12.345", 价税合计="12.345"),
+        row(accepted, "22000002", 金额="12.345", 价税合计="12.345"),
+        row(accepted, "22000003", 金额=100, 税额=0, 价税合计=100),
+        row(accepted, "22000004", 金额="１００", 税额="0", 价税合计="100"),  # full-width digits
+        row(accepted, "22000005", 票据种类="  增值税 普通发票 "),
+        row(accepted, "22000006", 票据种类="增值税普通发票x"),
+    ]
+    result = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=True)
+    bad = {r.row_number: r.errors for r in result.bad_rows}
+    assert set(bad) == {2, 3, 7}, result.messages()
+    assert all("最多保留两位小数" in bad[n][0] for n in (2, 3))
+    assert "无法识别" in bad[7][0]
+    fine = {r.row_number: r.values for r in result.rows if not r.errors}
+    assert fine[4]["amount"] == fine[5]["amount"] == Decimal("100.00")
+    assert fine[6]["kind"] == Invoice.Kind.VAT_ORDINARY

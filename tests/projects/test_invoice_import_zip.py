@@ -9,10 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from projects.models import Document, ProjectHistory
+from projects.models import Document, ImportPreview, ProjectHistory
 from projects.models.money import Invoice
 from projects.services import events
-from projects.services.invoice_imports import invoice_import
+from projects.services.invoice_imports import invoice_import, rows_unpack
 from tests.projects import fixtures_money
 from tests.projects.capture import makers
 
@@ -126,6 +126,12 @@ def test_zip_through_the_page_preview_and_confirm(client, accepted, applicant):
     text = page.content.decode()
     assert "共 3 张发票,全部通过校验" in text and not Invoice.objects.exists()
     token = page.context["token"]
-    response = client.post(url, {"token": token})
+    frozen, original = rows_unpack(bytes(ImportPreview.objects.get(token=token).data))
+    assert len(frozen["rows"]) == 3 and original == handle.getvalue()  # kept as the original
+    response = client.post(url, {"token": token, "sha256": page.context["result"].sha256})
     assert response.status_code == 302
     assert Invoice.objects.count() == 3 and Document.objects.count() == 1
+    # Confirmed from the preview's rows: the capture source and the original come along.
+    assert set(Invoice.objects.values_list("capture_source", flat=True)) == {"zip:xml"}
+    assert set(Invoice.objects.values_list("scan", flat=True)) == {Document.objects.get().pk}
+    assert Document.objects.get().sha256 == hashlib.sha256(handle.getvalue()).hexdigest()

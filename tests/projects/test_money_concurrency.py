@@ -199,6 +199,35 @@ def test_two_imports_of_the_same_invoice_cannot_both_win(accepted, applicant, re
     assert Invoice.objects.count() == 50
 
 
+def test_one_preview_confirmed_at_once_by_many_requests_stores_once(accepted, applicant):
+    from projects.models import ImportPreview, ProjectHistory
+    from projects.services.invoice_imports import invoice_import_confirm, invoice_import_preview
+    from tests.projects.test_import_previews import invoice_file
+
+    numbers = [f"{41000000 + i}" for i in range(30)]
+    preview = invoice_import_preview(
+        project=accepted,
+        content=invoice_file(accepted, numbers).getvalue(),
+        actor=applicant,
+        filename="发票.xlsx",
+    )
+    assert preview.token, preview.messages()
+
+    def confirm(i):
+        return invoice_import_confirm(
+            project=accepted, token=preview.token, sha256=preview.sha256, actor=applicant
+        )
+
+    results = race(confirm, count=4)
+    stored = [r for r in results if not isinstance(r, Exception) and r.created]
+    assert len(stored) == 1, results
+    refused = [r for r in results if isinstance(r, WorkflowError)]
+    assert len(refused) == 3 and all("已完成或已过期" in str(r) for r in refused), results
+    assert Invoice.objects.count() == 30
+    assert ProjectHistory.objects.filter(transition="invoice_import").count() == 1
+    assert not ImportPreview.objects.exists()
+
+
 def test_many_claims_of_one_invoice_at_once(accepted, applicant, reviewer):
     from projects.services.invoices import invoice_add
 

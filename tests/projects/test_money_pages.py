@@ -139,9 +139,15 @@ def test_import_upload_preview_and_confirm(client, accepted, applicant):
     preview = client.post(url("invoice_import", accepted.pk), {"file": buffer})
     assert preview.status_code == 200 and not Invoice.objects.exists()
     token = preview.context["token"]
-    done = client.post(url("invoice_import", accepted.pk), {"token": token})
+    done = client.post(
+        url("invoice_import", accepted.pk),
+        {"token": token, "sha256": preview.context["result"].sha256},
+    )
     assert done.status_code == 302 and Invoice.objects.count() == 3
-    again = client.post(url("invoice_import", accepted.pk), {"token": token})  # doubled post
+    again = client.post(
+        url("invoice_import", accepted.pk),
+        {"token": token, "sha256": preview.context["result"].sha256},
+    )  # doubled post
     assert "已过期" in again.content.decode() and Invoice.objects.count() == 3
 
 
