@@ -8,6 +8,7 @@ never disagree. The rules warn; none of them refuses anything by itself.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -169,7 +170,19 @@ def _flag(condition) -> ExpressionWrapper:
 def with_risks(queryset):
     """Annotate each invoice with every rule's flag (risk_<key>) and the values its reason
     names. Used by the list, the page and the filter alike."""
-    queryset = queryset.annotate(risk_month=TruncMonth("issue_date")).annotate(
+    values, flags = _risk_expressions()
+    return (
+        queryset.annotate(risk_month=TruncMonth("issue_date")).annotate(**values).annotate(**flags)
+    )
+
+
+@functools.cache
+def _risk_expressions() -> tuple[dict, dict]:
+    """The rules' expressions, built once per process: they name only the outer invoice's
+    columns (OuterRef, F), and annotate() resolves a copy of them against each queryset.
+    Building the 13 subqueries' inner querysets took about as long as compiling them, on
+    every invoice page and on the project page's invoices."""
+    values = dict(
         risk_approved_on=_event_day("approve"),
         risk_settlement_on=_event_day("request_settlement"),
         risk_keyword_word=_keyword("word"),
@@ -184,7 +197,7 @@ def with_risks(queryset):
         risk_buyer_folded=_fold(F("buyer_name")),
         risk_org_folded=_fold(F("project__organization__name")),
     )
-    return queryset.annotate(
+    flags = dict(
         risk_buyer=_flag(
             ~Q(risk_buyer_folded=F("risk_org_folded"))
             | (
@@ -215,6 +228,7 @@ def with_risks(queryset):
         risk_over_line=_flag(Q(line_invoiced__gt=F("budget_line__amount"))),
         risk_repeat=_flag(Q(risk_repeat_other__isnull=False)),
     )
+    return values, flags
 
 
 def with_line_totals(queryset):
