@@ -366,6 +366,8 @@ def discover(opener, base_url: str, index: str) -> list[str]:
         if not path.endswith("/change/") and len(pages) < 200:
             pages.update(LINK.findall(get(opener, base_url + path)[1]))
     bare = set(BARE_MODEL.findall(get(opener, base_url + BARE)[1]))
+    if not bare:  # e.g. the server does not serve bench.urls: no comparison to make
+        raise RuntimeError(f"裸后台 {BARE} 没有列出任何模型")
     return sorted(p for p in pages if p == "/admin/" or "/".join(p.split("/")[2:4]) in bare)
 
 
