@@ -5,8 +5,16 @@ and submit applications, reviewers sign first reviews, leadership approves, fina
 invoices and settles), then the invariants. Prints throughput and latency percentiles;
 exits non-zero on any error or broken invariant. Stops by itself.
 
+Before the day, the same users browse read-only in alternating phases (product, bare,
+bare, product, ...): the same pages (dashboard → list → item, found from each user's own
+dashboard before the clock starts) either from the product under /admin/ or from a bare
+AdminSite over the same tables under /bare-load/ (bench/urls.py), served by the same
+gunicorn through the same middleware (bench/load_settings.py). The product's throughput is
+printed as a ratio of the bare admin's.
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/harden \\
-        .venv/bin/python bench/loadtest.py --duration 30 --users-per-role 2
+        .venv/bin/python bench/loadtest.py --duration 30 --users-per-role 2 \\
+        --phase-pairs 3 --phase-seconds 8
 
 It creates a fresh database beside DATABASE_URL's (dropped afterwards), loads the demo data,
 starts `make serve` on a free loopback port and sends traffic only there (or to --base-url,
@@ -23,6 +31,7 @@ import argparse
 import datetime
 import http.cookiejar
 import ipaddress
+import os
 import random
 import re
 import statistics
@@ -52,6 +61,9 @@ ACCOUNTS = {
 }
 MAX_REQUESTS_PER_USER = 100_000  # a hard bound besides the clock
 LINK = re.compile(r'href="(/admin/[a-z_]+/[a-z_]+/(?:\d+/change/)?)"')
+BARE = "/bare-load/"
+BARE_MODEL = re.compile(r'href="/bare-load/([a-z_]+/[a-z_]+)/"')
+PRODUCT, BARE_ADMIN = "产品", "裸后台"
 
 
 @dataclass
@@ -61,6 +73,8 @@ class Result:
     errors: list[str] = field(default_factory=list)
     writes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     refused: list[str] = field(default_factory=list)
+    # The read-only comparison: latencies by side (PRODUCT / BARE_ADMIN).
+    phases: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
 
 def session():
@@ -322,20 +336,71 @@ WRITES = {
 }
 
 
-def user_journey(base_url, role, username, start: threading.Barrier, clock: dict, result):
-    """Log in (before the clock starts: password hashing is deliberately slow), then the
-    day's work: read the dashboard, the lists it links to and the items found there, and
-    every few requests do the role's write (auditors only read)."""
+class Phases:
+    """Alternating read-only phases, all users together: each phase starts when every user
+    has finished the last one (a barrier), so no request of one side runs in the other's
+    time. Order product, bare, bare, product, ... so that a drift of the machine's load
+    weighs on both sides alike."""
+
+    def __init__(self, users: int, pairs: int, seconds: float):
+        self.kinds = [k for i in range(pairs) for k in ((PRODUCT, BARE_ADMIN)[:: 1 - 2 * (i % 2)])]
+        self.seconds, self.index, self.started, self.deadline = seconds, -1, 0.0, 0.0
+        self.wall: dict[str, float] = defaultdict(float)
+        self.loads: list[float] = []
+        self.barrier = threading.Barrier(users, action=self._next, timeout=300)
+
+    def _next(self):
+        now = time.monotonic()
+        if self.index >= 0:
+            self.wall[self.kinds[self.index]] += now - self.started
+        self.loads.append(os.getloadavg()[0])
+        self.index += 1
+        self.started, self.deadline = now, now + self.seconds
+
+
+def discover(opener, base_url: str, index: str) -> list[str]:
+    """The pages of a user's day, found as the day finds them (dashboard → lists → items),
+    before the clock: those the bare admin also has (a model registered on both sites)."""
+    pages = {"/admin/"} | set(LINK.findall(index))
+    for path in sorted(pages):
+        if not path.endswith("/change/") and len(pages) < 200:
+            pages.update(LINK.findall(get(opener, base_url + path)[1]))
+    bare = set(BARE_MODEL.findall(get(opener, base_url + BARE)[1]))
+    if not bare:  # e.g. the server does not serve bench.urls: no comparison to make
+        raise RuntimeError(f"裸后台 {BARE} 没有列出任何模型")
+    return sorted(p for p in pages if p == "/admin/" or "/".join(p.split("/")[2:4]) in bare)
+
+
+def browse_phases(worker: Worker | None, pages: list[str], phases: Phases, rng) -> None:
+    for _ in phases.kinds:
+        phases.barrier.wait()
+        kind = phases.kinds[phases.index]
+        while worker is not None and pages and time.monotonic() < phases.deadline:
+            path = rng.choice(pages)
+            url = path if kind == PRODUCT else BARE + path.removeprefix("/admin/")
+            before = len(worker.result.latencies)
+            worker.get(url)
+            worker.result.phases[kind].append(worker.result.latencies.pop(before))
+    phases.barrier.wait()  # closes the last phase
+
+
+def user_journey(base_url, role, username, start: threading.Barrier, clock: dict, result, phases):
+    """Log in (before the clock starts: password hashing is deliberately slow), the
+    alternating read-only phases, then the day's work: read the dashboard, the lists it
+    links to and the items found there, and every few requests do the role's write
+    (auditors only read)."""
     opener = session()
     try:
         index = log_in(opener, base_url, username)
+        pages = discover(opener, base_url, index)
     except Exception as exc:  # counted, not raised: the run reports every error
         result.errors.append(f"{username} 登录:{exc}")
-        index = ""
+        index, pages = "", []
+    worker = Worker(opener, base_url, username, result) if index else None
+    browse_phases(worker, pages, phases, random.Random("phases" + username + str(id(result))))
     start.wait()
-    if not index:
+    if worker is None:
         return
-    worker = Worker(opener, base_url, username, result)
     write = WRITES.get(role)
     pages = {"/admin/"} | set(LINK.findall(index))
     rng = random.Random(username + str(threading.get_ident()))
@@ -377,6 +442,28 @@ def report(results: list[Result], seconds: float) -> list[str]:
         )
     if everything:
         lines.append(f"平均延迟 {statistics.mean(everything) * 1000:.1f} ms")
+    return lines
+
+
+def compare(results: list[Result], phases: Phases) -> list[str]:
+    """The read-only comparison: each side's requests over its own phases' wall time."""
+    lines = [
+        f"只读浏览对照(同一批用户与页面,产品与裸后台交替 {len(phases.kinds)} 段 × "
+        f"{phases.seconds:g} 秒;各段开始时 1 分钟负载 "
+        + "、".join(f"{x:.2f}" for x in phases.loads)
+        + ")",
+        f"{'':<10}{'请求数':>8}{'吞吐(次/秒)':>14}{'p50(ms)':>10}{'p90(ms)':>10}",
+    ]
+    rates = {}
+    for kind in (PRODUCT, BARE_ADMIN):
+        values = [x for r in results for x in r.phases[kind]]
+        rates[kind] = len(values) / phases.wall[kind] if phases.wall[kind] else 0.0
+        lines.append(
+            f"{kind:<10}{len(values):>8}{rates[kind]:>14.1f}"
+            f"{percentile(values, 0.5) * 1000:>10.1f}{percentile(values, 0.9) * 1000:>10.1f}"
+        )
+    ratio = rates[PRODUCT] / rates[BARE_ADMIN] if rates[BARE_ADMIN] else 0.0
+    lines.append(f"吞吐比 产品 / 裸后台 = {ratio:.2f}×")
     return lines
 
 
@@ -435,10 +522,11 @@ def check_invariants(env: dict) -> list[str]:
     return problems
 
 
-def run(base_url: str, duration: float, users_per_role: int) -> tuple[list[Result], float]:
+def run(base_url: str, duration: float, users_per_role: int, phases_args=(1, 5.0)):
     results, threads = [], []
     clock: dict[str, float] = {}
     count = users_per_role * len(ACCOUNTS)
+    phases = Phases(count, *phases_args)
 
     def start_clock():
         clock["started"] = time.monotonic()
@@ -452,15 +540,15 @@ def run(base_url: str, duration: float, users_per_role: int) -> tuple[list[Resul
             username = accounts[i % len(accounts)]
             thread = threading.Thread(
                 target=user_journey,
-                args=(base_url, role, username, start, clock, result),
+                args=(base_url, role, username, start, clock, result, phases),
                 daemon=True,
             )
             threads.append(thread)
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=duration + 360)
-    return results, time.monotonic() - clock["started"]
+        thread.join(timeout=duration + 2 * len(phases.kinds) * phases.seconds + 360)
+    return results, time.monotonic() - clock["started"], phases
 
 
 def require_loopback(base_url: str) -> None:
@@ -474,28 +562,41 @@ def main(argv=None) -> int:
     parser.add_argument("--duration", type=float, default=30, help="秒,缺省 30")
     parser.add_argument("--users-per-role", type=int, default=2, help="每个角色的并发用户数")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn 进程数")
+    parser.add_argument("--phase-pairs", type=int, default=3, help="对照轮数(产品与裸后台各一段)")
+    parser.add_argument("--phase-seconds", type=float, default=8, help="对照每段秒数,缺省 8")
     parser.add_argument("--base-url", help="已在本机运行的服务(须有演示数据);缺省自行启动")
     args = parser.parse_args(argv)
     if not 0 < args.duration <= 600 or not 0 < args.users_per_role <= 20:
         raise SystemExit("持续时间须在 (0, 600] 秒,每角色并发数须在 1..20")
+    if not 0 < args.phase_pairs <= 10 or not 0 < args.phase_seconds <= 60:
+        raise SystemExit("对照轮数须在 1..10,每段秒数须在 (0, 60]")
+    phases_args = (args.phase_pairs, args.phase_seconds)
 
     if args.base_url:
         require_loopback(args.base_url)
-        results, seconds = run(args.base_url, args.duration, args.users_per_role)
+        results, seconds, phases = run(
+            args.base_url, args.duration, args.users_per_role, phases_args
+        )
         problems = []
         env = None
     else:
         from tests.production.server import serving
 
         with tempfile.TemporaryDirectory() as tmp:
-            with serving(Path(tmp), workers=args.workers) as (base_url, env):
+            with serving(
+                Path(tmp), workers=args.workers, settings_module="bench.load_settings"
+            ) as (base_url, env):
                 print(
                     f"gunicorn({args.workers} 进程)+ {env['DATABASE_URL'].split('://')[0]}:{base_url}"
                 )
-                results, seconds = run(base_url, args.duration, args.users_per_role)
+                results, seconds, phases = run(
+                    base_url, args.duration, args.users_per_role, phases_args
+                )
                 problems = check_invariants(env)
     errors = [e for r in results for e in r.errors]
-    print(f"时长 {seconds:.1f} 秒,并发用户 {len(results)}(每角色 {args.users_per_role})")
+    print("\n".join(compare(results, phases)))
+    users = f"并发用户 {len(results)}(每角色 {args.users_per_role})"
+    print(f"日常工作(浏览与写操作):时长 {seconds:.1f} 秒,{users}")
     print("\n".join(report(results, seconds)))
     print(write_summary(results))
     print(f"错误 {len(errors)} 个" + (":" + ";".join(errors[:10]) if errors else ""))

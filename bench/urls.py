@@ -30,4 +30,56 @@ class BareProjectAdmin(admin.ModelAdmin):
 
 bare_site.register(Project, BareProjectAdmin)
 
-urlpatterns = [path("bare/", bare_site.urls), *product_urlpatterns]
+
+# --- the load test's limit (bench/loadtest.py) -------------------------------------------
+# A bare AdminSite with a plain ModelAdmin for every model the product's admin registers:
+# the same tables, the product's page size, the one scoping rule, no columns, filters,
+# inlines, dashboard or workflow of the product. Served by the same gunicorn under the same
+# middleware as the product (bench/load_settings.py), so the session, the second factor,
+# axes and CSP cost the same on both sides.
+
+load_site = admin.AdminSite(name="bare_load")
+
+
+class LoadBareAdmin(admin.ModelAdmin):
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        visible_to = getattr(queryset, "visible_to", None)
+        return visible_to(request.user) if visible_to else queryset
+
+    def has_module_permission(self, request):
+        return True
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+    # What the user may do with an object is the product's rule (the product's ModelAdmin
+    # decides): an editable form where the product shows one, a read-only page where the
+    # product shows the object read-only; the bare rendering of it.
+    def has_add_permission(self, request, *args):
+        return self.product_admin.has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return self.product_admin.has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.product_admin.has_delete_permission(request, obj)
+
+
+def _register_load_site():
+    from django.contrib.admin import site as product_site
+
+    for model, model_admin in product_site._registry.items():
+        attrs = {"list_per_page": model_admin.list_per_page, "product_admin": model_admin}
+        load_site.register(model, type(f"LoadBare{model.__name__}Admin", (LoadBareAdmin,), attrs))
+
+
+_register_load_site()
+
+urlpatterns = [
+    path("bare/", bare_site.urls),
+    path("bare-load/", load_site.urls),
+    *product_urlpatterns,
+]

@@ -294,6 +294,19 @@ class ProjectAdmin(RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin)
     # --- the change page: buttons, history, reviews --------------------------------------
 
     def get_object(self, request, object_id, from_field=None):
+        # change_view reads the project for the page's buttons and status bar, then the
+        # admin's changeform_view asks again: on a GET (nothing is changed) the same row
+        # serves both, one query instead of two.
+        key = (str(object_id), from_field)
+        cached = getattr(request, "_project_object", None)
+        if request.method == "GET" and cached and cached[0] == key:
+            return cached[1]
+        project = self._read_object(request, object_id, from_field)
+        if request.method == "GET":
+            request._project_object = (key, project)
+        return project
+
+    def _read_object(self, request, object_id, from_field=None):
         # The page's status bar names the leader and the organisation: fetch them with it.
         queryset = self.get_queryset(request).select_related("organization", "leader")
         opts = self.model._meta

@@ -64,8 +64,10 @@ def manage(env: dict, *args: str) -> str:
 
 
 @contextlib.contextmanager
-def serving(tmp_path: Path, workers: int = 2):
-    """Yield (base_url, env) of a running `make serve` with demo data; stop it afterwards."""
+def serving(tmp_path: Path, workers: int = 2, settings_module: str | None = None):
+    """Yield (base_url, env) of a running `make serve` with demo data; stop it afterwards.
+    settings_module: another settings module for the server (the load test's
+    bench.load_settings); the product's own by default."""
     database_url, drop = fresh_database(tmp_path)
     port = free_port()
     env = {
@@ -77,6 +79,8 @@ def serving(tmp_path: Path, workers: int = 2):
         "WEB_CONCURRENCY": str(workers),
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    # The Makefile exports its own DJANGO_SETTINGS_MODULE: a command-line variable wins.
+    override = [f"DJANGO_SETTINGS_MODULE={settings_module}"] if settings_module else []
     log = open(tmp_path / "serve.log", "w+")  # noqa: SIM115
     process = None
     try:
@@ -84,7 +88,15 @@ def serving(tmp_path: Path, workers: int = 2):
         manage(env, "demo_data", "--allow-demo-accounts")
         venv = Path(sys.prefix)  # the interpreter running the tests: installed already
         process = subprocess.Popen(
-            ["make", "--no-print-directory", "-o", f"{venv}/.installed", "serve", f"VENV={venv}"],
+            [
+                "make",
+                "--no-print-directory",
+                "-o",
+                f"{venv}/.installed",
+                "serve",
+                f"VENV={venv}",
+                *override,
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,

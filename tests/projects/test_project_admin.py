@@ -377,7 +377,7 @@ def test_change_page_queries_constant(
     for _ in range(lines):
         events.record(project=approved, actor=leader, action="note")
     client.force_login(leader)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(18):
         assert client.get(change_url(approved)).status_code == 200
 
 
@@ -387,7 +387,7 @@ def test_draft_change_page_queries_constant(
 ):
     BudgetLineFactory.create_batch(lines, project=draft)
     client.force_login(applicant)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(13):
         assert client.get(change_url(draft)).status_code == 200
 
 

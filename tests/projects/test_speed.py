@@ -78,7 +78,7 @@ def test_change_page_with_many_invoices_is_capped_and_constant(
 ):
     bulk_invoices(running, applicant, count)
     client.force_login(leader)
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(22):
         response = client.get(reverse("admin:projects_project_change", args=[running.pk]))
     body = response.content.decode()
     assert response.status_code == 200
