@@ -30,6 +30,7 @@ from projects.admin.filters import OrganizationFilter, OverdueFilter, YearFilter
 
 # The application form in the order of the regulation's 附表 (三(二)1).
 from projects.admin.importexport import ProjectImportExportMixin
+from projects.admin.persons import PersonNamesMixin
 from projects.admin.running import MissingMonthlyReportFilter
 from projects.dates import format_date
 from projects.forms import ChecklistForm, DateField, DateWidget, form_for
@@ -88,7 +89,7 @@ STATUS_FIELDS = [
 
 
 @admin.register(Project)
-class ProjectAdmin(RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin):
+class ProjectAdmin(PersonNamesMixin, RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin):
     change_form_template = "admin/projects/project/change_form.html"
     list_display = [
         "code",
