@@ -147,3 +147,12 @@ def test_each_role_sees_its_own_menu(client, request, fixture, shown, hidden):
         assert label in menu, label
     for label in hidden:
         assert f">{label}<" not in menu, label
+
+
+def test_the_funding_policy_list_and_page_write_money_one_way(client, leader, policy):
+    # Finding 13: not 50000.00 beside ¥200,000.00: every amount shown is ¥ with separators.
+    client.force_login(leader)
+    text = client.get("/admin/projects/fundingpolicy/").content.decode()
+    for amount in ("¥100,000.00", "¥30,000.00", "¥15,000.00", "¥5,000.00"):
+        assert amount in text, amount
+    assert not re.search(r"(?<![\d,¥])\d{4,}\.\d\d", text)
