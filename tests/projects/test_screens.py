@@ -156,3 +156,14 @@ def test_the_funding_policy_list_and_page_write_money_one_way(client, leader, po
     for amount in ("¥100,000.00", "¥30,000.00", "¥15,000.00", "¥5,000.00"):
         assert amount in text, amount
     assert not re.search(r"(?<![\d,¥])\d{4,}\.\d\d", text)
+
+
+def test_the_reviewers_queue_writes_the_deadline_as_every_other_date(
+    client, draft, applicant, reviewer
+):
+    # Finding 4: one display format; the first-review queue wrote 2026-12-09.
+    project = apply_transition(draft, "submit", actor=applicant)
+    client.force_login(reviewer)
+    body = client.get("/admin/").content.decode()
+    assert f"初审期限 {cn_date(project.first_review_deadline)}" in body
+    assert project.first_review_deadline.isoformat() not in body
