@@ -167,3 +167,26 @@ def test_the_reviewers_queue_writes_the_deadline_as_every_other_date(
     body = client.get("/admin/").content.decode()
     assert f"初审期限 {cn_date(project.first_review_deadline)}" in body
     assert project.first_review_deadline.isoformat() not in body
+
+
+def test_awaiting_payment_approval_the_approval_is_the_primary_decision(
+    client, approved, applicant, reviewer, leader, finance, advance
+):
+    # Finding 11: 批准拨付 first and primary, 退回决算 after it as a danger button.
+    from decimal import Decimal
+
+    from tests.projects.fixtures_money import add_invoices, check_all, reach_accepted
+
+    project = reach_accepted(
+        approved, applicant=applicant, reviewer=reviewer, leader=leader, advance=advance
+    )
+    check_all(add_invoices(project, applicant, Decimal("1000.00")), finance)
+    line = project.budget_lines.order_by("pk").first()
+    project = advance(
+        project,
+        ("request_settlement", reviewer, {"opinion": "", "actual_amounts": {line.pk: "1000.00"}}),
+    )
+    client.force_login(leader)
+    page = client.get(f"/admin/projects/project/{project.pk}/change/").content.decode()
+    approve = page.index('primary-button" data-transition="approve_payment"')
+    assert approve < page.index('danger-button" data-transition="return_settlement"')
