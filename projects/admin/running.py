@@ -152,7 +152,7 @@ class ProgressReportAdmin(ServiceAdmin):
     add_fields = ["project", "month", "progress", "problems", "next_steps"]
     display_fields = [
         "project",
-        "month",
+        "month_label",
         "progress",
         "problems",
         "next_steps",

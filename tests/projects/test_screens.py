@@ -190,3 +190,16 @@ def test_awaiting_payment_approval_the_approval_is_the_primary_decision(
     page = client.get(f"/admin/projects/project/{project.pk}/change/").content.decode()
     approve = page.index('primary-button" data-transition="approve_payment"')
     assert approve < page.index('danger-button" data-transition="return_settlement"')
+
+
+def test_a_progress_reports_page_writes_its_month_as_a_month(client, approved, applicant):
+    # Finding 4: a report month is 2026年9月, not 2026年9月1日 with the help text 该月第一天.
+    from projects.services.reports import progress_report_submit
+
+    project = apply_transition(approved, "start", actor=applicant)
+    month = max(datetime.date.today(), project.start_date).replace(day=1)
+    report = progress_report_submit(project=project, actor=applicant, month=month, progress="学习")
+    client.force_login(applicant)
+    page = client.get(f"/admin/projects/progressreport/{report.pk}/change/").content.decode()
+    assert cn_month(month) in page
+    assert cn_date(month) not in page and "该月第一天" not in page
