@@ -2,7 +2,7 @@
 the one parser."""
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from projects.admin import capture
 from projects.models.money import Invoice
@@ -98,6 +98,9 @@ class InvoiceForm(forms.ModelForm):
             data[name] = value
             self._errors.pop(name, None)
 
+    def _field_errors(self) -> bool:
+        return any(name != NON_FIELD_ERRORS for name in self._errors)
+
     def clean(self):
         data = super().clean()
         project = data.get("project") or getattr(self.instance, "project", None)
@@ -130,7 +133,9 @@ class InvoiceForm(forms.ModelForm):
                         )
         if project is None or "number" not in self.fields or user is None:
             return data
-        if "code" in self.fields and not self.fields["code"].disabled:
+        # The service's checks repeat the fields' own (a blank or malformed amount): run them
+        # once the fields are valid, so that each error is shown once, beside its field.
+        if "code" in self.fields and not self.fields["code"].disabled and not self._field_errors():
             budget_lines = {line.pk: line for line in project.budget_lines.all()}
             clean = invoice_validate(
                 {**data, "budget_line": data.get("budget_line")}, budget_lines=budget_lines

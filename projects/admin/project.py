@@ -30,6 +30,7 @@ from projects.admin.filters import OrganizationFilter, OverdueFilter, YearFilter
 
 # The application form in the order of the regulation's 附表 (三(二)1).
 from projects.admin.importexport import ProjectImportExportMixin
+from projects.admin.persons import PersonNamesMixin
 from projects.admin.running import MissingMonthlyReportFilter
 from projects.dates import format_date
 from projects.forms import ChecklistForm, DateField, DateWidget, form_for
@@ -88,7 +89,7 @@ STATUS_FIELDS = [
 
 
 @admin.register(Project)
-class ProjectAdmin(RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin):
+class ProjectAdmin(PersonNamesMixin, RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin):
     change_form_template = "admin/projects/project/change_form.html"
     list_display = [
         "code",
@@ -421,9 +422,9 @@ class ProjectAdmin(RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin)
                     messages.success(request, f"已完成“{label}”:{project.code} {project.title}。")
                     return redirect("admin:projects_project_change", project.pk)
         else:
+            # A refused POST (the state moved on, no permission): the page states the refusal
+            # once, in its own box; not a second time as a message.
             form = form_class(**form_kwargs)
-            if request.method == "POST":
-                messages.error(request, refusal)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -433,7 +434,13 @@ class ProjectAdmin(RefusalAsMessageMixin, ProjectImportExportMixin, ScopedAdmin)
             "transition_name": name,
             "form": form,
             "refusal": refusal,
-            "unmet": [] if refusal else services.unmet_conditions(project, name),
+            # An unmet condition stands above the form until the user tries: then it is the
+            # form's error, shown once.
+            "unmet": [
+                message
+                for message in ([] if refusal else services.unmet_conditions(project, name))
+                if message not in form.non_field_errors()
+            ],
             "help_rows": form.help_rows() if hasattr(form, "help_rows") else [],
             "prohibited_lines": prohibited_budget_lines(project),
             "change_url": reverse("admin:projects_project_change", args=[project.pk]),

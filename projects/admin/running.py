@@ -24,6 +24,7 @@ from projects.admin.base import (
     is_archived,
     project_inline,
 )
+from projects.admin.persons import PersonNamesMixin
 from projects.dates import format_month
 from projects.forms import MonthField
 from projects.models import (
@@ -54,7 +55,7 @@ def project_link(project) -> str:
 # --- the base: service-backed admin ---------------------------------------------------------
 
 
-class ServiceAdmin(ProjectRecordAdmin):
+class ServiceAdmin(PersonNamesMixin, ProjectRecordAdmin):
     """Add and change pages whose save is a service call (no direct writes).
 
     Subclasses give `add_fields`, `change_fields(request, obj)`,
@@ -151,7 +152,7 @@ class ProgressReportAdmin(ServiceAdmin):
     add_fields = ["project", "month", "progress", "problems", "next_steps"]
     display_fields = [
         "project",
-        "month",
+        "month_label",
         "progress",
         "problems",
         "next_steps",
@@ -489,7 +490,9 @@ class DocumentAdmin(ServiceAdmin):
 # --- inlines on the project page (read-only lists; each row links to its own page) -----------
 
 
-class ReadOnlyInline(ReadOnlyInlineMixin, ProjectRecordInline, admin.TabularInline):
+class ReadOnlyInline(
+    PersonNamesMixin, ReadOnlyInlineMixin, ProjectRecordInline, admin.TabularInline
+):
     extra = 0
     show_change_link = True
 

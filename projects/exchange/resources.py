@@ -76,6 +76,21 @@ class SafeResource(resources.ModelResource):
 
     # -- import ----------------------------------------------------------------------------
 
+    def before_import(self, dataset, **kwargs):
+        # Without its key column every row would fail with the library's English message
+        # (and a traceback): one Chinese sentence for the file instead.
+        super().before_import(dataset, **kwargs)
+        headers = dataset.headers or []
+        missing = [
+            self.fields[name].column_name
+            for name in self.get_import_id_fields()
+            if self.fields[name].column_name not in headers
+        ]
+        if missing:
+            raise ValidationError(
+                f"文件缺少“{'、'.join(missing)}”列,未导入任何数据。请使用下载的导入模板。"
+            )
+
     def before_import_row(self, row, **kwargs):
         for key, value in list(row.items()):
             row[key] = clean_imported_text(value)

@@ -53,7 +53,7 @@ def first_reviews_panel(user) -> Panel | None:
         .order_by("first_review_deadline", "year", "number")[:PANEL_ROWS]
     )
     rows = [
-        _project_row(p, f"初审期限 {p.first_review_deadline.isoformat()}")
+        _project_row(p, f"初审期限 {format_date(p.first_review_deadline)}")
         for p in waiting
         if p.first_review_deadline
     ]

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from projects.models import ProgressReport
 from projects.services import apply_transition
+from tests.browser.accessibility import DayChecker
 from tests.browser.conftest import login
 from tests.factories import PASSWORD, BudgetLineFactory, FundingPolicyFactory, ProjectFactory
 from tests.projects.conftest import CHECKLIST_YES
@@ -50,8 +51,12 @@ def test_progress_report_journey(
     page.select_option("#id_project", str(running.pk))
     page.set_input_files("#id_file", str(disguised))
     page.click("input[name=_save]")
-    assert "不是允许的类型" in page.inner_text(".errorlist")
+    # A refusal of no field: the page's one notice (not under 请更正以下错误, finding 13).
+    assert "不是允许的类型" in page.inner_text(".errornote")
+    assert "请更正" not in page.inner_text("#content-main")
     screenshot("running-disguised-upload")
+
+    sweep_running_pages(page, live_server, screenshot, "applicant", running, report)
 
     page.context.clear_cookies()
     login(page, live_server, reviewer.username, PASSWORD)
@@ -61,6 +66,7 @@ def test_progress_report_journey(
     page.wait_for_selector(".messagelist .success")
     report.refresh_from_db()
     assert report.read_by == reviewer and report.org_comment == "进展良好,继续推进。"
+    sweep_running_pages(page, live_server, screenshot, "reviewer", running, report)
 
     with page.expect_download() as download:
         page.evaluate(
@@ -68,3 +74,26 @@ def test_progress_report_journey(
             f"/admin/projects/project/{running.pk}/archive/",
         )
     assert download.value.suggested_filename.endswith("项目档案.zip")
+
+
+RUNNING_PAGES = [
+    ("project", "/admin/projects/project/{project}/change/"),
+    ("report", "/admin/projects/progressreport/{report}/change/"),
+    ("reports", "/admin/projects/progressreport/"),
+    ("problems", "/admin/projects/problemreport/"),
+    ("changes", "/admin/projects/changerequest/"),
+    ("summaries", "/admin/projects/summaryreport/"),
+    ("documents", "/admin/projects/document/"),
+]
+
+
+def sweep_running_pages(page, live_server, screenshot, role, project, report):
+    """The running area's pages and every link on them: none ends in 403/404 (people are
+    plain names, not links to the user admin; finding 6). Screenshots running-<role>-*."""
+    day = DayChecker(page, live_server.url, screenshot, f"running-{role}")
+    for name, path in RUNNING_PAGES:
+        page.goto(live_server.url + path.format(project=project.pk, report=report.pk))
+        assert not page.locator("a[href*='/admin/accounts/user/']").count(), name
+        day.check(name, axe=False)
+    day.follow_links()
+    day.assert_clean()

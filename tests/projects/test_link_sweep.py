@@ -101,3 +101,64 @@ def test_no_link_ends_in_403_or_404_after_settlement(
     client.force_login(finance)
     page = client.get(reverse("admin:projects_project_change", args=[project.pk]))
     assert f'href="{record}"' in page.content.decode()
+
+
+RUNNING_LISTS = [
+    "progressreport",
+    "problemreport",
+    "changerequest",
+    "summaryreport",
+    "document",
+    "disbursement",
+]
+
+
+def test_no_link_ends_in_403_or_404_in_the_running_area(
+    client, request, approved, applicant, reviewer, leader
+):
+    """Reports, problems, change requests, the summary and attachments name their people in
+    plain text: a link to the user admin would end in 403/404 for most roles (finding 6)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from projects.services import change_requests, documents, reports, summaries
+    from tests.projects.fixtures_running import PDF_BYTES, SUMMARY, upload
+
+    project = apply_transition(approved, "start", actor=applicant)
+    month = max(timezone.localdate(), project.start_date).replace(day=1)
+    progress = reports.progress_report_submit(
+        project=project, actor=applicant, month=month, progress="学习两次"
+    )
+    reports.progress_report_read(report=progress, actor=reviewer, comment="已阅")
+    problem = reports.problem_report_submit(project=project, actor=applicant, description="场地")
+    reports.problem_report_forward(report=problem, actor=reviewer, comment="请领导小组协调")
+    change_requests.change_request_submit(
+        project=project,
+        actor=applicant,
+        kind="schedule",
+        reason="场地调整",
+        new_start_date=project.start_date,
+        new_end_date=project.end_date + datetime.timedelta(days=7),
+    )
+    documents.document_upload(project=project, actor=applicant, uploaded=upload("a.pdf", PDF_BYTES))
+    summaries.summary_report_save(project=project, actor=applicant, **SUMMARY)
+
+    broken = []
+    for role in ROLES:
+        client.force_login(request.getfixturevalue(role))
+        pages = [
+            reverse("admin:projects_project_change", args=[project.pk]),
+            *[reverse(f"admin:projects_{name}_changelist") for name in RUNNING_LISTS],
+        ]
+        broken += [f"{role}: {line}" for line in broken_links(client, pages)]
+        # Every person is a full name in plain text, on the lists, the records and inlines.
+        for page in pages:
+            text = client.get(page).content.decode()
+            assert "/admin/accounts/user/" not in text, (role, page)
+            if "changelist" not in page and "/project/" in page:
+                assert applicant.display_name in text and reviewer.display_name in text
+    assert broken == [], "\n".join(broken)
+    client.force_login(leader)
+    text = client.get(reverse("admin:projects_progressreport_changelist")).content.decode()
+    assert reviewer.display_name in text and f"({reviewer.username})" not in text

@@ -147,3 +147,59 @@ def test_each_role_sees_its_own_menu(client, request, fixture, shown, hidden):
         assert label in menu, label
     for label in hidden:
         assert f">{label}<" not in menu, label
+
+
+def test_the_funding_policy_list_and_page_write_money_one_way(client, leader, policy):
+    # Finding 13: not 50000.00 beside ¥200,000.00: every amount shown is ¥ with separators.
+    client.force_login(leader)
+    text = client.get("/admin/projects/fundingpolicy/").content.decode()
+    for amount in ("¥100,000.00", "¥30,000.00", "¥15,000.00", "¥5,000.00"):
+        assert amount in text, amount
+    assert not re.search(r"(?<![\d,¥])\d{4,}\.\d\d", text)
+
+
+def test_the_reviewers_queue_writes_the_deadline_as_every_other_date(
+    client, draft, applicant, reviewer
+):
+    # Finding 4: one display format; the first-review queue wrote 2026-12-09.
+    project = apply_transition(draft, "submit", actor=applicant)
+    client.force_login(reviewer)
+    body = client.get("/admin/").content.decode()
+    assert f"初审期限 {cn_date(project.first_review_deadline)}" in body
+    assert project.first_review_deadline.isoformat() not in body
+
+
+def test_awaiting_payment_approval_the_approval_is_the_primary_decision(
+    client, approved, applicant, reviewer, leader, finance, advance
+):
+    # Finding 11: 批准拨付 first and primary, 退回决算 after it as a danger button.
+    from decimal import Decimal
+
+    from tests.projects.fixtures_money import add_invoices, check_all, reach_accepted
+
+    project = reach_accepted(
+        approved, applicant=applicant, reviewer=reviewer, leader=leader, advance=advance
+    )
+    check_all(add_invoices(project, applicant, Decimal("1000.00")), finance)
+    line = project.budget_lines.order_by("pk").first()
+    project = advance(
+        project,
+        ("request_settlement", reviewer, {"opinion": "", "actual_amounts": {line.pk: "1000.00"}}),
+    )
+    client.force_login(leader)
+    page = client.get(f"/admin/projects/project/{project.pk}/change/").content.decode()
+    approve = page.index('primary-button" data-transition="approve_payment"')
+    assert approve < page.index('danger-button" data-transition="return_settlement"')
+
+
+def test_a_progress_reports_page_writes_its_month_as_a_month(client, approved, applicant):
+    # Finding 4: a report month is 2026年9月, not 2026年9月1日 with the help text 该月第一天.
+    from projects.services.reports import progress_report_submit
+
+    project = apply_transition(approved, "start", actor=applicant)
+    month = max(datetime.date.today(), project.start_date).replace(day=1)
+    report = progress_report_submit(project=project, actor=applicant, month=month, progress="学习")
+    client.force_login(applicant)
+    page = client.get(f"/admin/projects/progressreport/{report.pk}/change/").content.decode()
+    assert cn_month(month) in page
+    assert cn_date(month) not in page and "该月第一天" not in page
