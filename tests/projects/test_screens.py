@@ -203,3 +203,19 @@ def test_a_progress_reports_page_writes_its_month_as_a_month(client, approved, a
     page = client.get(f"/admin/projects/progressreport/{report.pk}/change/").content.decode()
     assert cn_month(month) in page
     assert cn_date(month) not in page and "该月第一天" not in page
+
+
+def test_no_record_page_offers_the_admins_logentry_history(client, approved, applicant):
+    # Finding 9: Django's 历史 (LogEntry) button stood on every record's page beside the real
+    # project history; a progress report's page was one of them.
+    from projects.services.reports import progress_report_submit
+
+    project = apply_transition(approved, "start", actor=applicant)
+    month = max(datetime.date.today(), project.start_date).replace(day=1)
+    report = progress_report_submit(project=project, actor=applicant, month=month, progress="学习")
+    client.force_login(applicant)
+    response = client.get(f"/admin/projects/progressreport/{report.pk}/change/")
+    page = response.content.decode()
+    assert response.status_code == 200 and "学习" in page
+    assert 'class="historylink"' not in page
+    assert f"/admin/projects/progressreport/{report.pk}/history/" not in page
