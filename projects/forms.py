@@ -112,6 +112,13 @@ class TransitionForm(forms.Form):
         self.fields["opinion"].required = self.opinion_required
         self.fields["opinion"].label = self.opinion_label
 
+    def _post_clean(self):
+        # The hidden state is not drawn beside a field: a post without it (a form saved from
+        # an old page, a hand-made request) would show no error at all. Say it once, above.
+        super()._post_clean()
+        if self._errors.pop("expected_state", None):
+            self.add_error(None, "页面已过期或不完整,请重新打开项目页后再操作。")
+
     def decision(self) -> dict:
         """Keyword arguments for services.apply_transition (besides actor)."""
         return dict(self.cleaned_data)

@@ -126,3 +126,14 @@ def test_an_import_without_its_key_column_says_so_once_in_chinese(client, work_c
     text = page_text(response)
     assert text.count("文件缺少“项目编号”列") == 1
     assert "Traceback" not in text and "import_id_fields" not in text and "Column" not in text
+
+
+def test_a_decision_posted_without_the_state_it_was_made_on_says_so(client, draft, applicant):
+    # The hidden expected_state is drawn beside no field: its "required" error was shown
+    # nowhere, so a post from an incomplete page silently did nothing.
+    client.force_login(applicant)
+    response = client.post(transition(draft, "submit"), {"opinion": ""})
+    assert response.status_code == 200
+    assert shown_once(response, "页面已过期或不完整,请重新打开项目页后再操作。")
+    draft.refresh_from_db()
+    assert draft.state == "draft"
