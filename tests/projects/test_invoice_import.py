@@ -32,6 +32,7 @@ def row(project, number, **overrides):
         "价税合计": 100.1,
         "票据种类": "增值税普通发票",
         "预算明细": 1,
+        "购买方纳税人识别号": "",
     }
     values.update(overrides)
     return [values[h] for h in HEADERS]
@@ -123,6 +124,8 @@ def test_rows_as_dicts_for_the_benchmark(accepted, applicant):
 
 
 def test_template_lists_headers_and_budget_lines_and_reimports(accepted, applicant):
+    accepted.organization.uscc = "91110108551385082Q"
+    accepted.organization.save()
     workbook = invoice_import_template(project=accepted)
     buffer = BytesIO()
     workbook.save(buffer)
@@ -130,6 +133,7 @@ def test_template_lists_headers_and_budget_lines_and_reimports(accepted, applica
     loaded = load_workbook(buffer)
     assert [c.value for c in loaded["发票清单"][1]] == HEADERS
     assert loaded["预算明细"]["C2"].value == accepted.budget_lines.get().description
+    assert loaded["发票清单"]["L2"].value == accepted.organization.uscc
     buffer.seek(0)
     result = invoice_import(project=accepted, source=buffer, actor=applicant, dry_run=True)
     assert result.ok, result.messages()  # the example row itself is valid
@@ -269,3 +273,50 @@ def test_the_migration_computes_the_same_identity_as_the_service():
         ("123", "4567"),
     ):
         assert migration.identity(code, number) == invoice_identity(code, number)
+
+
+# --- issue 12: the buyer's tax ID column, so the buyer-tax-ID risk rule sees imported rows --
+
+ORG_USCC = "91110108551385082Q"
+THIRD_USCC = "91350100M000100Y43"
+
+
+def test_buyer_tax_id_column_is_imported_and_flagged_when_not_the_organisations(
+    accepted, applicant
+):
+    from projects.selectors.invoices import invoice_risks
+
+    accepted.organization.uscc = ORG_USCC
+    accepted.organization.save()
+    rows = [
+        row(accepted, "40000001", 购买方纳税人识别号=ORG_USCC),
+        row(accepted, "40000002", 购买方纳税人识别号=THIRD_USCC),
+    ]
+    result = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=False)
+    assert result.ok, result.messages()
+    own = Invoice.objects.get(number="40000001")
+    other = Invoice.objects.get(number="40000002")
+    assert own.buyer_tax_id == ORG_USCC and other.buyer_tax_id == THIRD_USCC
+    assert [r.key for r in invoice_risks(own)] == []
+    risks = invoice_risks(other)
+    assert [r.key for r in risks] == ["buyer"] and THIRD_USCC in risks[0].reason
+
+
+def test_bad_buyer_tax_id_is_reported_by_row_and_a_file_without_the_column_imports(
+    accepted, applicant
+):
+    bad = invoice_import(
+        project=accepted,
+        source=xlsx([row(accepted, "40000003", 购买方纳税人识别号="91110108551385082X")]),
+        actor=applicant,
+        dry_run=True,
+    )
+    assert bad.messages() == [
+        "第2行:购买方纳税人识别号“91110108551385082X”不是有效的统一社会信用代码。"
+    ]
+    old_headers = [h for h in HEADERS if h != "购买方纳税人识别号"]
+    old_row = row(accepted, "40000004")[: len(old_headers)]
+    result = invoice_import(
+        project=accepted, source=xlsx([old_row], old_headers), actor=applicant, dry_run=False
+    )
+    assert result.ok and Invoice.objects.get(number="40000004").buyer_tax_id == ""
