@@ -1,8 +1,7 @@
 """Strict readers for the values found on an invoice: digits, amounts, dates, names.
 
-The capture formats print amounts plainly (``64.9``, ``112``, ``379.00``, ``-12.50`` for 红字),
-so the parser here is deliberately narrow; the product-wide money parser lives in
-projects/money.py and may absorb this one later.
+The capture formats print amounts plainly (``64.9``, ``112``, ``379.00``, ``-12.50`` for 红字);
+they are read by the product's one money parser (projects/money.py), with the sign allowed.
 """
 
 from __future__ import annotations
@@ -14,10 +13,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
+from projects.money import parse_money
+
 CENT = Decimal("0.01")
 
 # re.ASCII: only 0-9 count as digits (Arabic-Indic or other Unicode digits are refused).
-_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]{1,2})?", re.ASCII)
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _TAX_ID = re.compile(r"[0-9A-Z]{15,20}", re.ASCII)
 
@@ -28,11 +28,9 @@ def clean_text(value) -> str:
 
 
 def parse_amount(value, label: str) -> Decimal:
-    """ASCII digits, at most one dot and two decimals, an optional leading minus (红字)."""
-    text = clean_text(value)
-    if not _AMOUNT.fullmatch(text):
-        raise ValidationError(f"{label}“{text[:30]}”不是有效的金额。")
-    return Decimal(text).quantize(CENT)  # exact: at most two decimals were allowed
+    """An amount as printed on the invoice, through the one money parser; a leading minus is
+    a 红字发票's (never rounded: more than two decimals are refused)."""
+    return parse_money(clean_text(value)[:60], label, allow_negative=True)
 
 
 def optional_amount(value, label: str) -> Decimal | None:

@@ -24,6 +24,24 @@ def _text(root: Element, path: str) -> str:
     return clean_text(found.text) if found is not None and found.text else ""
 
 
+# Where a 数电 红字发票 names the blue invoice it cancels (the layouts seen vary; any of these,
+# anywhere under the root, is read; a red invoice without one is still read and flagged).
+_CANCELLED_TAGS = (
+    "OriginalInvoiceNumber",
+    "OriginalInvoiceNo",
+    "BlueInvoiceNumber",
+    "CorrespondingBlueInvoiceNumber",
+)
+
+
+def _cancelled_number(root: Element) -> str:
+    for tag in _CANCELLED_TAGS:
+        found = root.find(f".//{tag}")
+        if found is not None and found.text and found.text.strip():
+            return clean_text(found.text).replace(" ", "")
+    return ""
+
+
 def read_einvoice(root: Element, *, source: str) -> tuple[dict, list[str]]:
     """``EInvoice`` -> (invoice dict, item names)."""
     data = root.find("EInvoiceData")
@@ -55,6 +73,7 @@ def read_einvoice(root: Element, *, source: str) -> tuple[dict, list[str]]:
         ),
     )
     check_totals(invoice, "XML")
+    invoice["cancels"] = _cancelled_number(root)
     items = [_text(item, "ItemName") for item in data.iter("IssuItemInformation")]
     return invoice, [item for item in items if item]
 
@@ -72,6 +91,9 @@ _LEGACY = {
     "amount": ("HJJE",),
     "tax": ("HJSE",),
     "total": ("JSHJ",),
+    # A 红字发票 names the blue one it cancels: 原发票代码 / 原发票号码.
+    "cancels_code": ("YFP_DM", "YFPDM"),
+    "cancels_number": ("YFP_HM", "YFPHM"),
 }
 
 
