@@ -88,9 +88,12 @@ def to_chinese_capital(amount) -> str:
 _MONEY_RE = re.compile(r"(-?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?")
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def normalise_text(value) -> str:
     """NFKC (full-width → half-width), all white space removed."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value or "")))
+    return _SPACES.sub("", unicodedata.normalize("NFKC", str(value or "")))
 
 
 def parse_money(

@@ -20,6 +20,7 @@ CENT = Decimal("0.01")
 # re.ASCII: only 0-9 count as digits (Arabic-Indic or other Unicode digits are refused).
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _TAX_ID = re.compile(r"[0-9A-Z]{15,20}", re.ASCII)
+_SPACES = re.compile(r"\s+")
 
 
 def clean_text(value) -> str:
@@ -78,7 +79,7 @@ def clean_tax_id(value, label: str) -> str:
 
     Only the shape is checked here; the invoice's own validation checks the USCC check digit.
     """
-    text = re.sub(r"\s+", "", clean_text(value)).upper()
+    text = _SPACES.sub("", clean_text(value)).upper()
     if text and not _TAX_ID.fullmatch(text):
         raise ValidationError(f"{label}“{text[:30]}”格式不正确。")
     return text
@@ -86,4 +87,4 @@ def clean_tax_id(value, label: str) -> str:
 
 def clean_name(value) -> str:
     """A company name as printed; inner runs of whitespace collapsed to one space."""
-    return re.sub(r"\s+", " ", clean_text(value))
+    return _SPACES.sub(" ", clean_text(value))

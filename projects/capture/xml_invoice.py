@@ -20,25 +20,32 @@ from projects.capture.values import (
 
 
 def _text(root: Element, path: str) -> str:
-    found = root.find(path)
-    return clean_text(found.text) if found is not None and found.text else ""
+    # One child at a time: a plain tag is found by the C Element itself, while a path with
+    # "/" would go through the pure-Python ElementPath (a third of a 1,000-invoice zip's time).
+    found = root
+    for tag in path.split("/"):
+        found = found.find(tag)
+        if found is None:
+            return ""
+    return clean_text(found.text) if found.text else ""
 
 
 # Where a 数电 红字发票 names the blue invoice it cancels (the layouts seen vary; any of these,
 # anywhere under the root, is read; a red invoice without one is still read and flagged).
-_CANCELLED_TAGS = (
-    "OriginalInvoiceNumber",
-    "OriginalInvoiceNo",
-    "BlueInvoiceNumber",
-    "CorrespondingBlueInvoiceNumber",
+_CANCELLED_TAGS = frozenset(
+    {
+        "OriginalInvoiceNumber",
+        "OriginalInvoiceNo",
+        "BlueInvoiceNumber",
+        "CorrespondingBlueInvoiceNumber",
+    }
 )
 
 
 def _cancelled_number(root: Element) -> str:
-    for tag in _CANCELLED_TAGS:
-        found = root.find(f".//{tag}")
-        if found is not None and found.text and found.text.strip():
-            return clean_text(found.text).replace(" ", "")
+    for element in root.iter():  # one pass over a small tree
+        if element.tag in _CANCELLED_TAGS and element.text and element.text.strip():
+            return clean_text(element.text).replace(" ", "")
     return ""
 
 
