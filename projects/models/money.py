@@ -50,6 +50,8 @@ class Invoice(models.Model):
         "所冲销的蓝字发票",
         max_length=40,
         blank=True,
+        default="",
+        db_default="",  # rows written by raw SQL (bench/generate.py's COPY) need no value
         help_text="仅红字发票填写:被冲销的蓝字发票的发票代码和号码连写,或数电发票的 20 位号码",
     )
     scan = models.ForeignKey(
