@@ -66,7 +66,7 @@ def test_bad_rows_are_reported_by_row_number_and_nothing_is_imported(accepted, a
         row(accepted, "2000000"),  # row 3: 7-digit number
         row(accepted, "20000003", 销售方纳税人识别号="91350100M000100Y44"),  # row 4
         row(accepted, "20000004", 金额=100, 税额=13, 价税合计=114),  # row 5
-        row(accepted, "20000005", 金额=-1, 价税合计=-1),  # row 6
+        row(accepted, "20000005", 金额=-1, 税额=2, 价税合计=1),  # row 6: mixed signs
         row(accepted, "20000006", 金额=1.234, 价税合计=1.234),  # row 7
         row(accepted, "20000001"),  # row 8: same invoice as row 2
         row(accepted, "20000008", 销售方名称='=HYPERLINK("http://x")'),  # row 9
@@ -81,13 +81,20 @@ def test_bad_rows_are_reported_by_row_number_and_nothing_is_imported(accepted, a
     assert "8位数字" in by_row[3]
     assert "统一社会信用代码" in by_row[4]
     assert "不等于价税合计" in by_row[5]
-    assert "不能为负数" in by_row[6]
+    assert "蓝字发票的金额和税额不能为负数" in by_row[6]
     assert "两位小数" in by_row[7]
     assert "第2行" in by_row[8]
     assert "公式" in by_row[9]
     assert "找不到" in by_row[10]
     assert "日期" in by_row[11]
     assert all(message.startswith("第") for message in result.messages())
+
+
+def test_a_red_invoice_row_is_imported_with_its_negative_amounts(accepted, applicant):
+    rows = [row(accepted, "20000021", 金额=-100.1, 价税合计=-100.1)]
+    result = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=False)
+    assert result.ok, result.messages()
+    assert Invoice.objects.get().total == Decimal("-100.10")
 
 
 def test_already_claimed_invoice_in_the_file_blocks_the_import(accepted, applicant):
