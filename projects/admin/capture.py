@@ -23,19 +23,20 @@ from django.http import JsonResponse
 from projects import permissions as perm
 from projects.archive.files import acceptance_errors
 from projects.capture import compare_sources, read_invoices_with_items, suggest_budget_item
-from projects.capture.fields import FIELDS, source_label
+from projects.capture.fields import EXTRA_FIELDS, FIELDS, source_label
 from projects.capture.safety import MAX_INPUT_BYTES
 from projects.models import BudgetLine, Project
 from projects.models.choices import BudgetItem
+from projects.money import format_cny
 from projects.services.invoices import Original, invoice_duplicates, invoice_identity
 
 SESSION_KEY = "invoice_captures"
 MAX_STASHED = 20  # captures waiting in one session
 # The fields a capture fills on the form (the reader's dict minus what the form has not).
-FORM_FIELDS = [name for name in FIELDS if name not in ("source", "check_code")]
+FORM_FIELDS = [name for name in (*FIELDS, *EXTRA_FIELDS) if name not in ("source", "check_code")]
 RED_INVOICE = (
-    "这是一张红字发票(负数金额 {total}):红字发票冲销的是另一张已开具的发票,"
-    "不能作为报销凭证录入。如所冲销的发票已在本系统报销,请联系财政科处理。"
+    "这是一张红字发票(价税合计 {total}):它冲销一张已开具的蓝字发票,"
+    "保存后冲减结算金额,并作为风险提示请财政科核对所冲销的发票。"
 )
 
 
@@ -82,18 +83,22 @@ def _content_type(name: str) -> str:
 
 
 def read_capture(content: bytes, filename: str) -> tuple[dict, list[str]]:
-    """Exactly one invoice, not a red one; ValidationError (Chinese) otherwise."""
+    """Exactly one invoice; ValidationError (Chinese) otherwise. A red one is read like any
+    other (the page says so, and the risk rules flag it)."""
     found = read_invoices_with_items(content, filename)
     if len(found) > 1:
         raise ValidationError(
             f"文件中有 {len(found)} 张发票。此处一次录入一张;多张请在项目的“导入发票”页面批量导入。"
         )
-    invoice, items = found[0]
-    negative = [invoice[n] for n in ("amount", "tax", "total") if invoice[n] is not None]
-    if any(value < 0 for value in negative):
-        total = invoice["total"] if invoice["total"] is not None else min(negative)
-        raise ValidationError(RED_INVOICE.format(total=total))
-    return invoice, items
+    return found[0]
+
+
+def red_note(invoice: dict) -> list[str]:
+    """The page's note for a 红字发票 (negative amounts), [] for a blue one."""
+    amounts = [invoice[n] for n in ("total", "amount", "tax") if invoice[n] is not None]
+    if not any(value < 0 for value in amounts):
+        return []
+    return [RED_INVOICE.format(total=format_cny(min(amounts)))]
 
 
 def capture_payload(text: str) -> Captured:
@@ -224,6 +229,7 @@ def capture_view(request):
     token = stash(request, captured.original) if captured.original else ""
     identity = invoice_identity(captured.invoice["code"], captured.invoice["number"])
     notes = list(invoice_duplicates(identities=[identity], actor=request.user).values())
+    notes += red_note(captured.invoice)
     return JsonResponse(
         {
             "ok": True,

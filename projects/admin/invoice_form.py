@@ -14,7 +14,8 @@ from projects.services.invoices import (
 
 INVOICE_DATA_FIELDS = ["project", *INVOICE_FIELDS]
 CHECK_FIELDS = ["check_status", "check_reason"]
-# The amounts are read by the one money parser (1,000.00 yes; 1e3, +100, 12.345 no).
+# The amounts are read by the one money parser (1,000.00 yes; 1e3, +100, 12.345 no; a minus
+# for a 红字发票).
 MONEY_FIELDS = {"amount": ("金额", True), "tax": ("税额", True), "total": ("价税合计", False)}
 
 

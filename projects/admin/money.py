@@ -229,7 +229,8 @@ class InvoiceAdmin(PersonNamesMixin, InvoiceImportExportMixin, ProjectRecordAdmi
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in MONEY_FIELDS:
             label, allow_zero = MONEY_FIELDS[db_field.name]
-            return MoneyField(label, allow_zero=allow_zero)
+            # A 红字发票's amounts are negative: the service checks the signs agree.
+            return MoneyField(label, allow_zero=allow_zero, allow_negative=True)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):

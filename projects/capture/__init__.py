@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 
 from projects.capture.bundle import read_bundle
 from projects.capture.compare import compare_sources
-from projects.capture.fields import FIELDS, Kind
+from projects.capture.fields import EXTRA_FIELDS, FIELDS, Kind
 from projects.capture.images import read_image, read_pdf
 from projects.capture.items import suggest_budget_item
 from projects.capture.ofd import read_ofd
@@ -73,7 +73,7 @@ def _finish(invoice: dict) -> dict:
     if not invoice["kind"]:
         # Only OFD of the older e-invoices leaves the kind unsaid: they are 电子普票.
         invoice["kind"] = Kind.VAT_ORDINARY.value
-    return {name: invoice[name] for name in FIELDS}
+    return {name: invoice.get(name, "") for name in (*FIELDS, *EXTRA_FIELDS)}
 
 
 def _once(found: list[tuple[dict, list[str]]]) -> list[tuple[dict, list[str]]]:
@@ -96,7 +96,8 @@ def _once(found: list[tuple[dict, list[str]]]) -> list[tuple[dict, list[str]]]:
 
 
 def read_invoices_with_items(content: bytes, filename: str) -> list[tuple[dict, list[str]]]:
-    """[(invoice dict, item names)], for a page that also suggests a budget line."""
+    """[(invoice dict, item names)], for a page that also suggests a budget line; the dicts
+    also carry ``EXTRA_FIELDS`` (the blue invoice a red one cancels)."""
     extension = posixpath.splitext(str(filename).replace("\\", "/"))[1].lower()
     form = EXTENSIONS.get(extension)
     if form is None:
@@ -119,7 +120,10 @@ def read_invoices_with_items(content: bytes, filename: str) -> list[tuple[dict, 
 
 def read_invoices(content: bytes, filename: str) -> list[dict]:
     """The contract: one dict per invoice found, keys exactly ``FIELDS``."""
-    return [invoice for invoice, _items in read_invoices_with_items(content, filename)]
+    return [
+        {name: invoice[name] for name in FIELDS}
+        for invoice, _items in read_invoices_with_items(content, filename)
+    ]
 
 
 def read_invoice_items(content: bytes, filename: str) -> list[list[str]]:

@@ -22,6 +22,10 @@ FIELDS = (
     "source",
 )
 MONEY_FIELDS = ("amount", "tax", "total")
+# Beyond the contract's keys, kept by read_invoices_with_items for the pages: the blue invoice
+# a 红字发票 cancels (its identity: code and number written together, or the 数电 number),
+# where the source names it; "" otherwise.
+EXTRA_FIELDS = ("cancels",)
 
 LABELS = {
     "kind": "票据种类",
@@ -36,6 +40,7 @@ LABELS = {
     "buyer_name": "购买方名称",
     "buyer_tax_id": "购买方纳税人识别号",
     "check_code": "校验码",
+    "cancels": "所冲销的蓝字发票",
 }
 
 # Where a value came from, as a person reads it in a difference message.
@@ -55,7 +60,7 @@ Kind = Invoice.Kind
 
 def blank_invoice(source: str) -> dict:
     """Every key present; money None and text "" mean "the source does not say"."""
-    invoice = dict.fromkeys(FIELDS, "")
+    invoice = dict.fromkeys((*FIELDS, *EXTRA_FIELDS), "")
     invoice.update(issue_date=None, amount=None, tax=None, total=None, source=source)
     return invoice
 

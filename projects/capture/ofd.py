@@ -43,6 +43,10 @@ _NAMES = {
     "发票种类": "kind",
     "发票类型": "kind",
     "InvoiceType": "kind",
+    "原发票代码": "cancels_code",
+    "原发票号码": "cancels_number",
+    "OriginalInvoiceCode": "cancels_code",
+    "OriginalInvoiceNumber": "cancels_number",
 }
 _NAMES_FOLDED = {key.lower(): value for key, value in _NAMES.items()}
 

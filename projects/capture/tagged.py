@@ -55,6 +55,9 @@ def invoice_from_labelled(found: dict, *, source: str, where: str) -> dict:
         Kind.DIGITAL.value if is_digits(number, 20) and not code else ""
     )
     check_totals(invoice, where)
+    invoice["cancels"] = "".join(
+        clean_text(found.get(name)).replace(" ", "") for name in ("cancels_code", "cancels_number")
+    )
     return invoice
 
 

@@ -1,8 +1,7 @@
 """Strict readers for the values found on an invoice: digits, amounts, dates, names.
 
-The capture formats print amounts plainly (``64.9``, ``112``, ``379.00``, ``-12.50`` for 红字),
-so the parser here is deliberately narrow; the product-wide money parser lives in
-projects/money.py and may absorb this one later.
+The capture formats print amounts plainly (``64.9``, ``112``, ``379.00``, ``-12.50`` for 红字);
+they are read by the product's one money parser (projects/money.py), with the sign allowed.
 """
 
 from __future__ import annotations
@@ -14,12 +13,14 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
+from projects.money import parse_money
+
 CENT = Decimal("0.01")
 
 # re.ASCII: only 0-9 count as digits (Arabic-Indic or other Unicode digits are refused).
-_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]{1,2})?", re.ASCII)
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _TAX_ID = re.compile(r"[0-9A-Z]{15,20}", re.ASCII)
+_SPACES = re.compile(r"\s+")
 
 
 def clean_text(value) -> str:
@@ -28,11 +29,9 @@ def clean_text(value) -> str:
 
 
 def parse_amount(value, label: str) -> Decimal:
-    """ASCII digits, at most one dot and two decimals, an optional leading minus (红字)."""
-    text = clean_text(value)
-    if not _AMOUNT.fullmatch(text):
-        raise ValidationError(f"{label}“{text[:30]}”不是有效的金额。")
-    return Decimal(text).quantize(CENT)  # exact: at most two decimals were allowed
+    """An amount as printed on the invoice, through the one money parser; a leading minus is
+    a 红字发票's (never rounded: more than two decimals are refused)."""
+    return parse_money(clean_text(value)[:60], label, allow_negative=True)
 
 
 def optional_amount(value, label: str) -> Decimal | None:
@@ -80,7 +79,7 @@ def clean_tax_id(value, label: str) -> str:
 
     Only the shape is checked here; the invoice's own validation checks the USCC check digit.
     """
-    text = re.sub(r"\s+", "", clean_text(value)).upper()
+    text = _SPACES.sub("", clean_text(value)).upper()
     if text and not _TAX_ID.fullmatch(text):
         raise ValidationError(f"{label}“{text[:30]}”格式不正确。")
     return text
@@ -88,4 +87,4 @@ def clean_tax_id(value, label: str) -> str:
 
 def clean_name(value) -> str:
     """A company name as printed; inner runs of whitespace collapsed to one space."""
-    return re.sub(r"\s+", " ", clean_text(value))
+    return _SPACES.sub(" ", clean_text(value))

@@ -20,8 +20,33 @@ from projects.capture.values import (
 
 
 def _text(root: Element, path: str) -> str:
-    found = root.find(path)
-    return clean_text(found.text) if found is not None and found.text else ""
+    # One child at a time: a plain tag is found by the C Element itself, while a path with
+    # "/" would go through the pure-Python ElementPath (a third of a 1,000-invoice zip's time).
+    found = root
+    for tag in path.split("/"):
+        found = found.find(tag)
+        if found is None:
+            return ""
+    return clean_text(found.text) if found.text else ""
+
+
+# Where a 数电 红字发票 names the blue invoice it cancels (the layouts seen vary; any of these,
+# anywhere under the root, is read; a red invoice without one is still read and flagged).
+_CANCELLED_TAGS = frozenset(
+    {
+        "OriginalInvoiceNumber",
+        "OriginalInvoiceNo",
+        "BlueInvoiceNumber",
+        "CorrespondingBlueInvoiceNumber",
+    }
+)
+
+
+def _cancelled_number(root: Element) -> str:
+    for element in root.iter():  # one pass over a small tree
+        if element.tag in _CANCELLED_TAGS and element.text and element.text.strip():
+            return clean_text(element.text).replace(" ", "")
+    return ""
 
 
 def read_einvoice(root: Element, *, source: str) -> tuple[dict, list[str]]:
@@ -55,6 +80,7 @@ def read_einvoice(root: Element, *, source: str) -> tuple[dict, list[str]]:
         ),
     )
     check_totals(invoice, "XML")
+    invoice["cancels"] = _cancelled_number(root)
     items = [_text(item, "ItemName") for item in data.iter("IssuItemInformation")]
     return invoice, [item for item in items if item]
 
@@ -72,6 +98,9 @@ _LEGACY = {
     "amount": ("HJJE",),
     "tax": ("HJSE",),
     "total": ("JSHJ",),
+    # A 红字发票 names the blue one it cancels: 原发票代码 / 原发票号码.
+    "cancels_code": ("YFP_DM", "YFPDM"),
+    "cancels_number": ("YFP_HM", "YFPHM"),
 }
 
 

@@ -44,6 +44,16 @@ class Invoice(models.Model):
     amount = models.DecimalField("金额", **MONEY)
     tax = models.DecimalField("税额", **MONEY)
     total = models.DecimalField("价税合计", **MONEY)
+    # A 红字发票 (negative amounts) names the blue invoice it cancels: that invoice's identity
+    # (code and number written together, or the 20-digit 数电 number), "" when not given.
+    cancels = models.CharField(
+        "所冲销的蓝字发票",
+        max_length=40,
+        blank=True,
+        default="",
+        db_default="",  # rows written by raw SQL (bench/generate.py's COPY) need no value
+        help_text="仅红字发票填写:被冲销的蓝字发票的发票代码和号码连写,或数电发票的 20 位号码",
+    )
     scan = models.ForeignKey(
         Document,
         on_delete=models.PROTECT,
@@ -98,15 +108,51 @@ class Invoice(models.Model):
             models.Index(fields=["seller_tax_id", "total"], name="invoice_seller_total"),
         ]
         constraints = [
+            # A blue invoice: amount and tax not negative; a red one (红字): neither positive
+            # and the total below zero. Only a red invoice names the invoice it cancels.
             models.CheckConstraint(
-                condition=Q(amount__gte=0, tax__gte=0, total=models.F("amount") + models.F("tax")),
-                name="invoice_total_is_amount_plus_tax",
-                violation_error_message="金额和税额不能为负数,且金额 + 税额须等于价税合计。",
+                condition=Q(total=models.F("amount") + models.F("tax"))
+                & (Q(amount__gte=0, tax__gte=0) | Q(amount__lte=0, tax__lte=0, total__lt=0))
+                & (Q(cancels="") | Q(total__lt=0)),
+                name="invoice_signs_and_total",
+                violation_error_message=(
+                    "金额 + 税额须等于价税合计;蓝字发票的金额和税额不能为负数,红字发票的金额、"
+                    "税额和价税合计不能为正数;只有红字发票才能填写所冲销的蓝字发票。"
+                ),
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.code}{self.number}"
+
+    @property
+    def is_red(self) -> bool:
+        return self.total is not None and self.total < 0
+
+
+def settlement_status():
+    """The check result an invoice's total counts under in the settlement sums.
+
+    A blue invoice: its own. A red invoice (negative total) offsets the blue invoice it
+    cancels when that invoice is on the same project, so it counts under that invoice's
+    result (a cancelled 不合格 invoice nets out of the loss, not out of the payment);
+    otherwise it counts as 合格 whatever its own result: a red invoice can only lower what is
+    paid, never raise it (finance cannot turn a cancellation into money by rejecting it)."""
+    from django.db.models import Case, OuterRef, Subquery, Value, When
+    from django.db.models.functions import Coalesce
+
+    cancelled = Subquery(
+        Invoice.objects.filter(
+            identity=OuterRef("cancels"), project=OuterRef("project"), total__gte=0
+        )
+        .order_by()
+        .values("check_status")[:1]
+    )
+    return Case(
+        When(total__gte=0, then=models.F("check_status")),
+        default=Coalesce(cancelled, Value(Invoice.CheckStatus.QUALIFIED)),
+        output_field=models.CharField(),
+    )
 
 
 # The list's first words (migration 0012 seeds its own frozen copy; demo_data this one): goods

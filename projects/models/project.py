@@ -637,17 +637,22 @@ class Project(FSMModelMixin, models.Model):
         return to_money(self.invoices.aggregate(total=Sum("total"))["total"] or ZERO)
 
     def invoice_totals(self) -> tuple[Decimal, Decimal]:
-        """(qualified total, unqualified total) of the project's invoices."""
-        from projects.models.money import Invoice
+        """(qualified total, unqualified total) of the project's invoices, each never below 0.
+
+        A red invoice (negative) counts where `settlement_status` puts it: under the result
+        of the blue invoice it cancels on this project, otherwise as 合格 (it lowers what is
+        paid). Neither sum goes below zero: more red than blue pays nothing and is no loss."""
+        from projects.models.money import Invoice, settlement_status
 
         rows = dict(
-            self.invoices.values_list("check_status")
+            self.invoices.annotate(counted=settlement_status())
+            .values_list("counted")
             .annotate(total=Sum("total"))
-            .values_list("check_status", "total")
+            .values_list("counted", "total")
         )
         return (
-            to_money(rows.get(Invoice.CheckStatus.QUALIFIED) or ZERO),
-            to_money(rows.get(Invoice.CheckStatus.UNQUALIFIED) or ZERO),
+            max(to_money(rows.get(Invoice.CheckStatus.QUALIFIED) or ZERO), ZERO),
+            max(to_money(rows.get(Invoice.CheckStatus.UNQUALIFIED) or ZERO), ZERO),
         )
 
 

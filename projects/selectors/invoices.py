@@ -45,6 +45,7 @@ RULES = (
     ("before_approval", "开票日期早于立项批准"),
     ("after_settlement", "开票日期晚于申请结算"),
     ("split", "疑似拆分开票"),
+    ("red", "红字发票或被冲销的发票"),
     ("keyword", "命中风险关键词"),
     ("over_line", "超出预算明细金额"),
     ("repeat", "同一销售方同金额多项目报销"),
@@ -112,10 +113,15 @@ def _keyword(field: str):
 
 
 def _line_running_total():
-    """The budget line's invoiced total up to and including this invoice (by entry order)."""
+    """The budget line's invoiced total up to and including this invoice (by entry order).
+
+    Blue invoices only: a red invoice (negative) never lowers it, so it cannot make room on
+    a line for more blue invoices unflagged; its offset shows in the settlement sums."""
     return Coalesce(
         Subquery(
-            Invoice.objects.filter(budget_line=OuterRef("budget_line"), pk__lte=OuterRef("pk"))
+            Invoice.objects.filter(
+                budget_line=OuterRef("budget_line"), pk__lte=OuterRef("pk"), total__gt=0
+            )
             .order_by()
             .values("budget_line")
             .annotate(total=Sum("total"))
@@ -161,6 +167,30 @@ def _repeat_any():
     """Some other project of the organisation has the same seller and total this month (the
     filter's test: a LIMIT 1 lookup on (seller_tax_id, total), no counting)."""
     return Subquery(_same_purchase_elsewhere().values("pk")[:1])
+
+
+def _red_by_link():
+    """The number of a red invoice (anywhere: identities are unique system-wide) that names
+    this invoice as the one it cancels."""
+    return Subquery(
+        Invoice.objects.filter(cancels=OuterRef("identity")).order_by().values("number")[:1]
+    )
+
+
+def _red_counterpart():
+    """The number of an invoice of the same seller in the organisation whose total negates
+    this one's (a red invoice and the blue one it cancels, named or not): an index lookup
+    on (seller_tax_id, total)."""
+    return Subquery(
+        Invoice.objects.filter(
+            seller_tax_id=OuterRef("seller_tax_id"),
+            total=-OuterRef("total"),
+            project__organization=OuterRef("project__organization"),
+        )
+        .exclude(pk=OuterRef("pk"))
+        .order_by("pk")
+        .values("number")[:1]
+    )
 
 
 def _flag(condition) -> ExpressionWrapper:
@@ -230,6 +260,8 @@ def _risk_expressions() -> tuple[dict, dict]:
         risk_prev1=_neighbour(-1),
         risk_next1=_neighbour(1),
         risk_next2=_neighbour(2),
+        risk_red_by=_red_by_link(),
+        risk_red_pair=_red_counterpart(),
         risk_buyer_folded=_fold(F("buyer_name")),
         risk_org_folded=_fold(F("project__organization__name")),
     )
@@ -260,6 +292,9 @@ def _risk_expressions() -> tuple[dict, dict]:
                 | Q(risk_next1__isnull=False, risk_next2__isnull=False)
             )
         ),
+        risk_red=_flag(
+            Q(total__lt=0) | Q(risk_red_by__isnull=False) | Q(risk_red_pair__isnull=False)
+        ),
         risk_keyword=_flag(Q(risk_keyword_word__isnull=False)),
         risk_over_line=_flag(Q(line_invoiced__gt=F("budget_line__amount"))),
         risk_repeat=_flag(Q(risk_repeat_other__isnull=False)),
@@ -279,6 +314,21 @@ def risk_filter(queryset, key: str):
     if "risk_buyer" not in queryset.query.annotations:
         queryset = with_risks(queryset)
     return queryset.filter(**{f"risk_{key}": True})
+
+
+def _red_reason(invoice) -> str:
+    if invoice.total < 0:
+        text = f"红字发票(负数金额,价税合计 {format_cny(invoice.total)})"
+        if invoice.cancels:
+            text += f",冲销蓝字发票 {invoice.cancels}"
+        elif invoice.risk_red_pair:
+            text += f",金额与同一销售方的发票 {invoice.risk_red_pair} 正好相反"
+        return text + ";它冲减结算金额,请核对所冲销的发票及其报销情况。"
+    other = invoice.risk_red_by or invoice.risk_red_pair
+    return (
+        f"本发票已被红字发票 {other} 冲销(或有同一销售方、金额正好相反的红字发票),"
+        "被冲销的金额不应再报销。"
+    )
 
 
 @dataclass(frozen=True)
@@ -320,6 +370,8 @@ def _reason(key: str, invoice) -> str:
             f"销售方“{invoice.seller_name}”在本组织有3张及以上号码连续的发票"
             f"(含 {invoice.number}),请核实是否为拆分开票。"
         )
+    if key == "red":
+        return _red_reason(invoice)
     if key == "keyword":
         why = f"({invoice.risk_keyword_reason})" if invoice.risk_keyword_reason else ""
         return f"货物名称或销售方含“{invoice.risk_keyword_word}”{why}。"

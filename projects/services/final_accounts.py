@@ -11,7 +11,7 @@ from django.db.models import Sum
 
 from projects import permissions as perm
 from projects.models import BudgetLine, Project
-from projects.models.money import Invoice
+from projects.models.money import Invoice, settlement_status
 from projects.money import ZERO, parse_money, to_money
 from projects.services import events
 from projects.services.errors import WorkflowError
@@ -49,10 +49,12 @@ def final_accounts_get(*, project: Project) -> FinalAccounts:
     """Per budget line: budgeted, actual, invoiced and qualified, with totals (two queries)."""
     sums: dict[tuple[int, str], Decimal] = {}
     for line_id, status, total in (
+        # A red invoice counts where the settlement counts it (settlement_status).
         Invoice.objects.filter(project=project)
-        .values_list("budget_line_id", "check_status")
+        .annotate(counted=settlement_status())
+        .values_list("budget_line_id", "counted")
         .annotate(total=Sum("total"))
-        .values_list("budget_line_id", "check_status", "total")
+        .values_list("budget_line_id", "counted", "total")
     ):
         sums[(line_id, status)] = to_money(total)
     rows = []

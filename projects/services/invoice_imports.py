@@ -1,6 +1,7 @@
 """Invoice import from an xlsx list in the column layout of a typical e-invoice platform
 export (发票代码, 发票号码, 开票日期, 销售方名称, 销售方纳税人识别号, 购买方名称, 金额, 税额,
-价税合计), plus 票据种类 and 预算明细.
+价税合计), plus 票据种类, 预算明细 and the optional 购买方纳税人识别号 (so the buyer-tax-ID risk
+rule sees imported rows as it sees typed ones; files without that column still import).
 
 The import service of the invoices (services/invoices.py holds the rules it applies).
 
@@ -57,6 +58,7 @@ COLUMNS = {
     "价税合计": "total",
     "票据种类": "kind",
     "预算明细": "budget_line",
+    "购买方纳税人识别号": "buyer_tax_id",
 }
 REQUIRED_COLUMNS = list(COLUMNS)[:9]
 MAX_ROWS = 20000
@@ -595,6 +597,7 @@ def invoice_import_template(*, project: Project) -> Workbook:
                 "1130.00",
                 Invoice.Kind.VAT_ORDINARY.label,
                 1,
+                project.organization.uscc,
             ]
         ],
         first=True,
@@ -618,6 +621,7 @@ def invoice_import_template(*, project: Project) -> Workbook:
             ["票据种类:" + "、".join(Invoice.Kind.labels) + ";留空按增值税普通发票处理。"],
             ["增值税发票:发票代码10位或12位数字,发票号码8位数字;数电发票:代码留空,号码20位。"],
             ["金额 + 税额 须等于 价税合计;金额最多两位小数。"],
+            ["购买方纳税人识别号:发票上购买方的统一社会信用代码,可留空;与本组织不符时提示财政科。"],
             ["预算明细:填写“预算明细”工作表中的序号,或唯一的预算科目/用途说明。"],
             ["任何一行有误时整批都不会导入,请按提示的行号修改后重新上传。"],
         ],

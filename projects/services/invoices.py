@@ -44,6 +44,7 @@ INVOICE_FIELDS = (
     "total",
     "budget_line",
     "item_names",
+    "cancels",
 )
 VAT_KINDS = frozenset({Invoice.Kind.VAT_SPECIAL, Invoice.Kind.VAT_ORDINARY})
 
@@ -225,15 +226,17 @@ def invoice_validate(data: dict, *, budget_lines: dict, memo: dict | None = None
         errors.append(f"货物或服务名称过长(最多{MAX_ITEM_NAMES}字)。")
     values["item_names"] = items
     values["series"], values["serial"] = invoice_series(tax_id, code, number)
-    attempt("amount", parse_money, data.get("amount"), "金额")
-    attempt("tax", parse_money, data.get("tax"), "税额")
-    attempt("total", parse_money, data.get("total"), "价税合计", allow_zero=False)
+    # A 红字发票 carries negative amounts (it offsets a blue one): the sign is allowed here
+    # and its consistency checked below; the settlement sums decide what it offsets.
+    attempt("amount", parse_money, data.get("amount"), "金额", allow_negative=True)
+    attempt("tax", parse_money, data.get("tax"), "税额", allow_negative=True)
+    attempt(
+        "total", parse_money, data.get("total"), "价税合计", allow_zero=False, allow_negative=True
+    )
     if all(k in values for k in ("amount", "tax", "total")):
-        if values["amount"] + values["tax"] != values["total"]:
-            errors.append(
-                f"金额 {format_cny(values['amount'])} + 税额 {format_cny(values['tax'])} "
-                f"不等于价税合计 {format_cny(values['total'])}。"
-            )
+        errors.extend(_amount_errors(values["amount"], values["tax"], values["total"]))
+    values["cancels"] = invoice_identity_text(data.get("cancels"))
+    errors.extend(_cancels_errors(values))
     line = data.get("budget_line")
     line_id = getattr(line, "pk", line)
     if line_id in (None, ""):
@@ -243,6 +246,42 @@ def invoice_validate(data: dict, *, budget_lines: dict, memo: dict | None = None
     else:
         values["budget_line"] = budget_lines[_as_int(line_id)]
     return CleanInvoice(values=values, errors=errors)
+
+
+def _amount_errors(amount, tax, total) -> list[str]:
+    if amount + tax != total:
+        return [
+            f"金额 {format_cny(amount)} + 税额 {format_cny(tax)} "
+            f"不等于价税合计 {format_cny(total)}。"
+        ]
+    if total > 0 and (amount < 0 or tax < 0):
+        return ["蓝字发票的金额和税额不能为负数。"]
+    if total < 0 and (amount > 0 or tax > 0):
+        return ["红字发票(价税合计为负数)的金额和税额不能为正数。"]
+    return []
+
+
+def invoice_identity_text(value) -> str:
+    """The blue invoice a red one cancels, as typed or read: code and number written together
+    (spaces and a "|" between them allowed), or a 数电 number -> its identity."""
+    text = normalise_text(value).upper().replace("|", "")
+    return text
+
+
+def _cancels_errors(values: dict) -> list[str]:
+    cancels = values["cancels"]
+    if not cancels:
+        return []
+    if "total" in values and values["total"] > 0:
+        return ["只有红字发票(价税合计为负数)才填写所冲销的蓝字发票。"]
+    if not re.fullmatch(r"[0-9]{18}|[0-9]{20}", cancels):
+        return [
+            f"所冲销的蓝字发票“{cancels[:30]}”应为发票代码和号码连写(18 或 20 位数字)"
+            "或数电发票的 20 位号码。"
+        ]
+    if cancels == values.get("identity"):
+        return ["红字发票不能冲销它自己。"]
+    return []
 
 
 def invoice_duplicates(*, identities, actor, exclude_pk=None) -> dict[str, str]:

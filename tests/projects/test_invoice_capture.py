@@ -290,16 +290,7 @@ def test_a_second_claim_does_not_name_a_project_the_user_cannot_see(
     assert project.code not in str(answer)
 
 
-# --- refusals: red invoices and hostile files ----------------------------------------------------
-
-
-def test_a_red_invoice_is_refused_with_the_reason(client, project, applicant, media):
-    client.force_login(applicant)
-    content = xml_of(project, amount="-105.66", tax="-6.34", total="-112.00")
-    response = capture(client, project, file=upload("red.xml", content))
-    assert response.status_code == 400
-    assert "红字发票" in response.json()["errors"][0]
-    assert stored_captures(media) == []
+# --- refusals: hostile files (red invoices: test_red_invoices.py) -------------------------------
 
 
 def _zip(members, compression=zipfile.ZIP_DEFLATED):

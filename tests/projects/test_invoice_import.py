@@ -32,6 +32,7 @@ def row(project, number, **overrides):
         "价税合计": 100.1,
         "票据种类": "增值税普通发票",
         "预算明细": 1,
+        "购买方纳税人识别号": "",
     }
     values.update(overrides)
     return [values[h] for h in HEADERS]
@@ -65,7 +66,7 @@ def test_bad_rows_are_reported_by_row_number_and_nothing_is_imported(accepted, a
         row(accepted, "2000000"),  # row 3: 7-digit number
         row(accepted, "20000003", 销售方纳税人识别号="91350100M000100Y44"),  # row 4
         row(accepted, "20000004", 金额=100, 税额=13, 价税合计=114),  # row 5
-        row(accepted, "20000005", 金额=-1, 价税合计=-1),  # row 6
+        row(accepted, "20000005", 金额=-1, 税额=2, 价税合计=1),  # row 6: mixed signs
         row(accepted, "20000006", 金额=1.234, 价税合计=1.234),  # row 7
         row(accepted, "20000001"),  # row 8: same invoice as row 2
         row(accepted, "20000008", 销售方名称='=HYPERLINK("http://x")'),  # row 9
@@ -80,13 +81,20 @@ def test_bad_rows_are_reported_by_row_number_and_nothing_is_imported(accepted, a
     assert "8位数字" in by_row[3]
     assert "统一社会信用代码" in by_row[4]
     assert "不等于价税合计" in by_row[5]
-    assert "不能为负数" in by_row[6]
+    assert "蓝字发票的金额和税额不能为负数" in by_row[6]
     assert "两位小数" in by_row[7]
     assert "第2行" in by_row[8]
     assert "公式" in by_row[9]
     assert "找不到" in by_row[10]
     assert "日期" in by_row[11]
     assert all(message.startswith("第") for message in result.messages())
+
+
+def test_a_red_invoice_row_is_imported_with_its_negative_amounts(accepted, applicant):
+    rows = [row(accepted, "20000021", 金额=-100.1, 价税合计=-100.1)]
+    result = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=False)
+    assert result.ok, result.messages()
+    assert Invoice.objects.get().total == Decimal("-100.10")
 
 
 def test_already_claimed_invoice_in_the_file_blocks_the_import(accepted, applicant):
@@ -123,6 +131,8 @@ def test_rows_as_dicts_for_the_benchmark(accepted, applicant):
 
 
 def test_template_lists_headers_and_budget_lines_and_reimports(accepted, applicant):
+    accepted.organization.uscc = "91110108551385082Q"
+    accepted.organization.save()
     workbook = invoice_import_template(project=accepted)
     buffer = BytesIO()
     workbook.save(buffer)
@@ -130,6 +140,7 @@ def test_template_lists_headers_and_budget_lines_and_reimports(accepted, applica
     loaded = load_workbook(buffer)
     assert [c.value for c in loaded["发票清单"][1]] == HEADERS
     assert loaded["预算明细"]["C2"].value == accepted.budget_lines.get().description
+    assert loaded["发票清单"]["L2"].value == accepted.organization.uscc
     buffer.seek(0)
     result = invoice_import(project=accepted, source=buffer, actor=applicant, dry_run=True)
     assert result.ok, result.messages()  # the example row itself is valid
@@ -291,3 +302,50 @@ def test_a_value_parsed_once_per_batch_still_reports_every_row(accepted, applica
     fine = {r.row_number: r.values for r in result.rows if not r.errors}
     assert fine[4]["amount"] == fine[5]["amount"] == Decimal("100.00")
     assert fine[6]["kind"] == Invoice.Kind.VAT_ORDINARY
+
+
+# --- issue 12: the buyer's tax ID column, so the buyer-tax-ID risk rule sees imported rows --
+
+ORG_USCC = "91110108551385082Q"
+THIRD_USCC = "91350100M000100Y43"
+
+
+def test_buyer_tax_id_column_is_imported_and_flagged_when_not_the_organisations(
+    accepted, applicant
+):
+    from projects.selectors.invoices import invoice_risks
+
+    accepted.organization.uscc = ORG_USCC
+    accepted.organization.save()
+    rows = [
+        row(accepted, "40000001", 购买方纳税人识别号=ORG_USCC),
+        row(accepted, "40000002", 购买方纳税人识别号=THIRD_USCC),
+    ]
+    result = invoice_import(project=accepted, source=xlsx(rows), actor=applicant, dry_run=False)
+    assert result.ok, result.messages()
+    own = Invoice.objects.get(number="40000001")
+    other = Invoice.objects.get(number="40000002")
+    assert own.buyer_tax_id == ORG_USCC and other.buyer_tax_id == THIRD_USCC
+    assert [r.key for r in invoice_risks(own)] == []
+    risks = invoice_risks(other)
+    assert [r.key for r in risks] == ["buyer"] and THIRD_USCC in risks[0].reason
+
+
+def test_bad_buyer_tax_id_is_reported_by_row_and_a_file_without_the_column_imports(
+    accepted, applicant
+):
+    bad = invoice_import(
+        project=accepted,
+        source=xlsx([row(accepted, "40000003", 购买方纳税人识别号="91110108551385082X")]),
+        actor=applicant,
+        dry_run=True,
+    )
+    assert bad.messages() == [
+        "第2行:购买方纳税人识别号“91110108551385082X”不是有效的统一社会信用代码。"
+    ]
+    old_headers = [h for h in HEADERS if h != "购买方纳税人识别号"]
+    old_row = row(accepted, "40000004")[: len(old_headers)]
+    result = invoice_import(
+        project=accepted, source=xlsx([old_row], old_headers), actor=applicant, dry_run=False
+    )
+    assert result.ok and Invoice.objects.get(number="40000004").buyer_tax_id == ""

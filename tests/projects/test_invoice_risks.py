@@ -12,7 +12,6 @@ from django.utils import timezone
 from projects.models import ProjectHistory
 from projects.models.money import Invoice, RiskKeyword
 from projects.selectors.invoices import RULES, invoice_risks, risk_filter
-from projects.services.errors import WorkflowError
 from projects.services.invoices import invoice_add
 from tests.projects import fixtures_money
 from tests.projects.fixtures_money import OTHER_SELLER_ID, invoice_data
@@ -188,15 +187,6 @@ def test_same_seller_and_amount_in_another_organisation_is_not_a_repeat(
     one = add(project, applicant, 1, total=Decimal("880.00"), amount=Decimal("880.00"))
     add(other, outsider_applicant, 11, total=Decimal("880.00"), amount=Decimal("880.00"))
     assert "repeat" not in keys(one)
-
-
-def test_a_red_invoice_is_refused_by_the_service(project, applicant):
-    """Decision: negative (红字) invoices are not stored (the amount ≥ 0 constraint stays);
-    the capture page says why, and the service refuses a negative amount."""
-    with pytest.raises(WorkflowError) as refused:
-        add(project, applicant, 1, total=Decimal("-100.00"), amount=Decimal("-100.00"))
-    assert any("负" in message for message in refused.value.messages)
-    assert not Invoice.objects.exists()
 
 
 def test_flags_never_block_finance_checks(project, applicant, finance):

@@ -43,6 +43,7 @@ def einvoice_xml(
     buyer_id=BUYER_ID,
     items=("*纸制品*复印纸", "*文具*签字笔"),
     namespace="",
+    extra="",
 ) -> bytes:
     lines = "".join(
         f"<IssuItemInformation><ItemName>{escape(item)}</ItemName><Amount>1.00</Amount>"
@@ -62,7 +63,7 @@ def einvoice_xml(
         f"<TotalTaxAm>{tax}</TotalTaxAm><TotalTax-includedAmount>{total}"
         "</TotalTax-includedAmount><TotalTax-includedAmountInChinese>壹佰壹拾贰圆整"
         "</TotalTax-includedAmountInChinese><RequestTime>2025-04-01 09:30:00</RequestTime>"
-        f"</BasicInformation>{lines}</EInvoiceData>"
+        f"</BasicInformation>{extra}{lines}</EInvoiceData>"
         f"<TaxSupervisionInfo><InvoiceNumber>{number}</InvoiceNumber>"
         f"<IssueTime>{issue_time}</IssueTime></TaxSupervisionInfo></EInvoice>"
     ).encode()

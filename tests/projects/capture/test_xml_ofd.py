@@ -87,7 +87,7 @@ def test_xml_whose_amounts_do_not_add_up_is_refused():
     ("content", "expected"),
     [
         (einvoice_xml(number="2592400000000126016"), "20 位数字"),
-        (einvoice_xml(total="112.005"), "不是有效的金额"),
+        (einvoice_xml(total="112.005"), "最多保留两位小数"),
         (einvoice_xml(issue_time="2025-02-30"), "不是有效的日期"),
         (einvoice_xml(seller_id="9135-0100"), "格式不正确"),
         (b"<EInvoice><Header/>", "格式有误"),
