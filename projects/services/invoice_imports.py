@@ -185,8 +185,9 @@ def read_zip_rows(content: bytes, budget_line) -> tuple[list[ImportRow], list[st
             suggested = suggest_budget_item(items)
             suggested_for[key] = BudgetItem(suggested).label if suggested else ""
         row.suggestion = suggested_for[key]
-        if any(invoice[n] is not None and invoice[n] < 0 for n in ("amount", "tax", "total")):
-            row.errors.append("红字发票(负数金额)冲销另一张发票,不能作为报销凭证导入。")
+        # A 红字发票 is imported like a typed one (negative amounts, the blue invoice it
+        # cancels): flagged by the risk rules, never refused for being red.
+        row.data["cancels"] = invoice.get("cancels") or ""
         rows.append(row)
     return rows, []
 

@@ -135,3 +135,25 @@ def test_zip_through_the_page_preview_and_confirm(client, accepted, applicant):
     assert set(Invoice.objects.values_list("capture_source", flat=True)) == {"zip:xml"}
     assert set(Invoice.objects.values_list("scan", flat=True)) == {Document.objects.get().pk}
     assert Document.objects.get().sha256 == hashlib.sha256(handle.getvalue()).hexdigest()
+
+
+def test_a_red_invoice_in_the_zip_is_imported_with_the_invoice_it_cancels(accepted, applicant):
+    # Issue 12: a 红字发票 is flagged, not refused; the zip import refused it while the xlsx
+    # import and the invoice page took it.
+    from projects.selectors.invoices import invoice_risks
+
+    line = accepted.budget_lines.get()
+    blue = str(BASE + 1)
+    cancels = f"<RedInvoiceInformation><OriginalInvoiceNumber>{blue}</OriginalInvoiceNumber>"
+    cancels += "</RedInvoiceInformation>"
+    red = {"amount": "-105.66", "tax": "-6.34", "total": "-112.00", "extra": cancels}
+    content = zip_of(accepted, 2, n0=red)
+    kwargs = dict(project=accepted, source=content, actor=applicant, filename="发票.zip")
+    preview = invoice_import(**kwargs, dry_run=True, budget_line=line)
+    assert preview.ok, preview.messages()
+    done = invoice_import(**kwargs, dry_run=False, budget_line=line)
+    assert done.created == 2
+    red_invoice = Invoice.objects.get(number=str(BASE))
+    assert red_invoice.total < 0 and red_invoice.cancels == blue
+    assert "red" in [r.key for r in invoice_risks(red_invoice)]
+    assert "red" in [r.key for r in invoice_risks(Invoice.objects.get(number=blue))]
