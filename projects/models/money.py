@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Round
 from django.utils import timezone
 
 from projects.models.project import MONEY, BudgetLine, Project, ProjectScopedQuerySet
@@ -110,8 +111,10 @@ class Invoice(models.Model):
         constraints = [
             # A blue invoice: amount and tax not negative; a red one (红字): neither positive
             # and the total below zero. Only a red invoice names the invoice it cancels.
+            # The sum is compared in cents: SQLite adds decimals as binary floats
+            # (87.37 + 21.09 = 108.46000000000001), PostgreSQL's numeric is exact anyway.
             models.CheckConstraint(
-                condition=Q(total=models.F("amount") + models.F("tax"))
+                condition=Q(total=Round(models.F("amount") + models.F("tax"), 2))
                 & (Q(amount__gte=0, tax__gte=0) | Q(amount__lte=0, tax__lte=0, total__lt=0))
                 & (Q(cancels="") | Q(total__lt=0)),
                 name="invoice_signs_and_total",
