@@ -116,13 +116,21 @@ def read_rows(source) -> tuple[list[ImportRow], list[str]]:
         workbook = load_workbook(source, read_only=True, data_only=False)
     except Exception:  # noqa: BLE001 - BadZipFile, KeyError …: any unreadable upload
         return [], ["无法读取文件:请上传 Excel(.xlsx)格式的发票清单。"]
+    try:
+        return _sheet_rows(workbook)
+    except Exception:  # noqa: BLE001 - a sheet whose XML breaks part-way (ParseError …)
+        return [], ["无法读取文件:文件内容已损坏或不完整,请重新导出后再上传。"]
+    finally:
+        workbook.close()
+
+
+def _sheet_rows(workbook) -> tuple[list[ImportRow], list[str]]:
     rows_iter = sheet_values(workbook.worksheets[0])
     first = next(rows_iter, None)
     header = first[1] if first is not None and first[0] == 1 else ()
     names = [normalise_text(h) if h is not None else "" for h in header]
     missing = [h for h in REQUIRED_COLUMNS if h not in names]
     if missing:
-        workbook.close()
         return [], [f"缺少列:{'、'.join(missing)}(请使用下载的导入模板)。"]
     index = {COLUMNS[name]: i for i, name in enumerate(names) if name in COLUMNS}
     rows = []
@@ -132,9 +140,7 @@ def read_rows(source) -> tuple[list[ImportRow], list[str]]:
         data = {key: values[i] if i < len(values) else None for key, i in index.items()}
         rows.append(ImportRow(row_number=number, data=data))
         if len(rows) > MAX_ROWS:
-            workbook.close()
             return [], [f"一次最多导入 {MAX_ROWS} 行,请分批导入。"]
-    workbook.close()
     if not rows:
         return [], ["文件中没有发票数据。"]
     return rows, []

@@ -349,3 +349,23 @@ def test_bad_buyer_tax_id_is_reported_by_row_and_a_file_without_the_column_impor
         project=accepted, source=xlsx([old_row], old_headers), actor=applicant, dry_run=False
     )
     assert result.ok and Invoice.objects.get(number="40000004").buyer_tax_id == ""
+
+
+def test_a_sheet_whose_xml_breaks_part_way_is_refused_with_a_message(accepted, applicant):
+    # The workbook opens (its parts list is fine) but the sheet's XML is cut off after some
+    # rows: reading it raised a ParseError, a 500 on the import page.
+    import zipfile
+
+    good = xlsx([row(accepted, f"{50000000 + i}") for i in range(30)]).getvalue()
+    broken = BytesIO()
+    with zipfile.ZipFile(BytesIO(good)) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]
+            target.writestr(item, data)
+    result = invoice_import(
+        project=accepted, source=broken.getvalue(), actor=applicant, dry_run=False
+    )
+    assert result.messages() == ["无法读取文件:文件内容已损坏或不完整,请重新导出后再上传。"]
+    assert not Invoice.objects.exists()
