@@ -8,8 +8,8 @@
    organisation's (~170 closed ones), for its reviewer the page is full (50 rows).
 2. Every page of each role's day (project lists, a running project's page, the dashboards,
    the invoice list, the statistics, the ledgers, my downloads …): median time and query
-   count. With `--small URL` the same pages are measured on a second (10× smaller)
-   database in a child process and a growth table is printed (city / small).
+   count. With `--small URL` the pages are measured in child processes on the small and the
+   city database alternately (`--rounds`), and a growth table is printed (city / small).
 
 Query counts are asserted in tests; times only here. Nothing is written: the run happens
 in one transaction that is rolled back (its superuser and sessions included).
@@ -34,12 +34,13 @@ def main():
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--sql", action="store_true", help="print each page's SQL")
     parser.add_argument("--small", help="DATABASE_URL of the 10× smaller database (growth)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations small/city")
     parser.add_argument("--pages-json", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--only", help="measure only pages whose name contains this")
     args = parser.parse_args()
-    small = None
+    small = city = None
     if args.small:
-        small = measure_small(args)
+        small, city = measure_growth(args)
     setup()
 
     from django.db import transaction
@@ -51,18 +52,39 @@ def main():
         ROOT_URLCONF="bench.urls", DEBUG=False, TWO_FACTOR_REQUIRED_ROLES=[]
     )
     with bench_settings, transaction.atomic():
-        run(args, small)
+        run(args, small, city)
         transaction.set_rollback(True)
 
 
-def measure_small(args) -> dict:
+def measure_pages(args, url: str) -> dict:
+    """Every page on the database at `url`, in a child process (Django reads one database)."""
     command = [sys.executable, __file__, "--pages-json", "--repeat", str(args.repeat)]
     if args.only:
         command += ["--only", args.only]
-    env = {**os.environ, "DATABASE_URL": args.small}
-    print(f"小库({args.small.rsplit('/', 1)[-1]})先测……", flush=True)
+    env = {**os.environ, "DATABASE_URL": url}
     out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def measure_growth(args) -> tuple[dict, dict]:
+    """Small and city databases alternately, `--rounds` times each (so a load spike on the
+    shared machine hits both), the median per page over the rounds."""
+    runs = {"small": [], "city": []}
+    for round_ in range(args.rounds):
+        for name, url in (("small", args.small), ("city", os.environ["DATABASE_URL"])):
+            print(f"第 {round_ + 1} 轮 {name}({url.rsplit('/', 1)[-1]})……{load()}", flush=True)
+            runs[name].append(measure_pages(args, url))
+
+    def medians(results):
+        return {
+            page: {
+                field: statistics.median(result[page][field] for result in results)
+                for field in ("ms", "sql_ms", "queries")
+            }
+            for page in results[0]
+        }
+
+    return medians(runs["small"]), medians(runs["city"])
 
 
 def load() -> str:
@@ -123,7 +145,7 @@ def subjects():
     return users, organization, running
 
 
-def run(args, small):
+def run(args, small, city=None):
     from django.contrib import admin
     from django.db import connection
     from django.test import Client
@@ -202,8 +224,8 @@ def run(args, small):
         clients[who].get(url)
         return time.perf_counter() - started
 
-    measured = {}
-    for name, (who, url) in pages.items():
+    measured = city or {}
+    for name, (who, url) in pages.items() if city is None else ():
         count, sql = count_queries(who, url)
         seconds = statistics.median(once(who, url) for _ in range(args.repeat))
         measured[name] = {"ms": seconds * 1000, "queries": count, "sql_ms": sql * 1000}
@@ -235,6 +257,7 @@ def run(args, small):
                 f"  {name}: {row['ms']:.1f} 毫秒(SQL {row['sql_ms']:.1f}),{row['queries']} 次查询"
             )
     else:
+        print(f"  小库与城市交替 {args.rounds} 轮,每轮各页面中位数,再取各轮中位数")
         print("  页面 | 小库 毫秒(SQL)/查询 | 城市 毫秒(SQL)/查询 | 增长(耗时)")
         for name, row in measured.items():
             base = small.get(name)
