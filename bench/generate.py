@@ -401,6 +401,10 @@ def generate(
         writer.reset_sequences(
             [Organization, User, Project, BudgetLine, Invoice, Disbursement, ProjectHistory]
         )
+        # The statistics' yearly figures of the history written here (services.figures).
+        from projects.services.figures import rebuild
+
+        rebuild()
     counts = {
         "组织": n_orgs,
         "项目": Project.objects.count(),

@@ -313,6 +313,14 @@ class Project(FSMModelMixin, models.Model):
             # The index page's to-do lists (state = X ORDER BY code LIMIT 20): without it the
             # planner walks the code index past every project in other states.
             models.Index(fields=["state", "year", "number"], name="project_state_number"),
+            # Finance's 待审核的发票 panel (projects in the invoice-check states, in list
+            # order, LIMIT 20): read in order from here instead of walking every year's
+            # projects (city scale: 90,000 rows skipped).
+            models.Index(
+                fields=["year", "number"],
+                condition=Q(state__in=sorted(perm.INVOICE_CHECK_STATES)),
+                name="project_invoice_check_number",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.roles import role_labels
 from projects.models import Disbursement, HistoryHead, Invoice, Project, ProjectHistory
 from projects.money import to_money
+from projects.services import figures
 
 # What an event remembers of its project after the write; verify_history compares the
 # project's row with the last event's snapshot, so a money field edited in the database
@@ -184,9 +185,15 @@ def record(
     seq = None
     to_state = ""
     content = jsonable(data or {})
+    last = None
     if project is not None:
-        last = ProjectHistory.objects.filter(project=project).order_by("-seq").values("seq")
-        seq = (last.first() or {"seq": 0})["seq"] + 1
+        last = (
+            ProjectHistory.objects.filter(project=project)
+            .order_by("-seq")
+            .values("seq", "to_state", "created_at")
+            .first()
+        )
+        seq = (last or {"seq": 0})["seq"] + 1
         to_state = project.state
         content["snapshot"] = snapshot(project)
     sign = signature(actor)
@@ -215,7 +222,25 @@ def record(
     row.save(force_insert=True)
     head.global_seq, head.digest = row.global_seq, row.digest
     head.save(update_fields=["global_seq", "digest"])
+    if project is not None:
+        _add_to_figures(project, last, row)
     return row
+
+
+def _add_to_figures(project, last, row) -> None:
+    """The statistics' yearly figures, in the event's own transaction (services.figures)."""
+    deadline = None
+    if row.transition in figures.FIRST_REVIEW_DECISIONS:
+        submission = (
+            ProjectHistory.objects.filter(project=project, transition="submit", seq__lt=row.seq)
+            .order_by("-seq")
+            .values_list("created_at", "data__first_review_deadline")
+            .first()
+        )
+        if submission is not None:
+            deadline = figures.submission_deadline(*submission)
+    previous = (last["to_state"], last["created_at"]) if last else None
+    figures.add(project, figures.increments(previous, row.transition, row.created_at, deadline))
 
 
 # --- checkpoints and verification ------------------------------------------------------

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from projects.models import Disbursement, Project, ProjectHistory
 from projects.models.running import ProgressReport
 from projects.selectors import statistics
+from projects.services import figures
 from tests.factories import PASSWORD, FundingPolicyFactory, ProjectFactory
 
 D = Decimal
@@ -117,6 +118,9 @@ def city(org_a, org_b, applicant, outsider_applicant, finance):
     p3 = ProjectFactory(organization=org_b, leader=outsider_applicant, title="乙一")
     put(p3, state="rejected", requested_amount=D("3000.00"))
     history(p3, outsider_applicant, ("submit", "org_review", 0), ("org_reject", "rejected", 10))
+    # The rows above bypass the event writer: their yearly figures are computed as the data
+    # migration computes them for history already on record.
+    figures.rebuild()
     return p1, p2, p3
 
 

@@ -315,3 +315,56 @@ def test_no_facet_counts_on_the_project_list(client, draft, leader, django_asser
         response = client.get(f"{CHANGELIST}?_facets=True")
     assert response.status_code == 200
     assert response.context["cl"].add_facets is False
+
+
+# --- issue 15: the rest of each role's day, at two data sizes ------------------------------
+
+DAILY_PAGES = [
+    ("finance", "/admin/"),  # 待审核的发票 read from the partial index, in list order
+    ("finance", "/admin/projects/disbursement/"),
+    ("finance", "/admin/projects/backgroundjob/"),  # 我的下载
+    ("finance", f"/admin/projects/ledger/{timezone.localdate().year}/"),
+    ("leader", "/admin/reports/"),  # the history's figures from models.figures
+    ("reviewer", "/admin/reports/"),
+    ("applicant", CHANGELIST),
+]
+
+
+def _page_queries(client, user, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(user)
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_each_roles_daily_pages_cost_the_same_queries_at_two_sizes(
+    client, request, running, org_a, applicant
+):
+    year = timezone.localdate().year
+
+    def grow(count, start):
+        Project.objects.bulk_create(
+            Project(
+                code=f"{year}-9{start + n:03d}",
+                year=year,
+                title=f"验收项目{start + n}",
+                category="training",
+                organization=org_a,
+                leader=applicant,
+                proposed_grade=3,
+                state=State.ACCEPTANCE,
+            )
+            for n in range(count)
+        )
+        bulk_invoices(running, applicant, count, start=start)
+
+    grow(2, 0)
+    users = {name: request.getfixturevalue(name) for name, _url in DAILY_PAGES}
+    small = [_page_queries(client, users[name], url) for name, url in DAILY_PAGES]
+    grow(40, 100)
+    large = [_page_queries(client, users[name], url) for name, url in DAILY_PAGES]
+    assert large == small
