@@ -171,7 +171,8 @@ def run_export(job: BackgroundJob) -> None:
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
-        write_xlsx(path, ie.export_headers(resource), rows(), sheet=label)
+        headers, kinds = ie.export_headers(resource), ie.export_kinds(resource)
+        write_xlsx(path, headers, rows(), sheet=label, kinds=kinds)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         job_finish(job=job, path=path, filename=f"{label}导出-{stamp}.xlsx")
     finally:
