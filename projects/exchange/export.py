@@ -51,25 +51,25 @@ def _cell(value, widget):
 def _converter(widget):
     """One conversion function per column, chosen once (not per cell)."""
     if isinstance(widget, ChoiceWidget):
-        return _label_converter(widget.labels)
+        return _Labels({**widget.labels, None: "", "": ""}).__getitem__
     if isinstance(widget, YesNoWidget):
-        return lambda value: "是" if value else "否"
+        return _YesNo({True: "是", False: "否", None: "否"}).__getitem__
     if isinstance(widget, MoneyWidget | NumberWidget | DateWidget):
         return local_naive
     return _text
 
 
-def _label_converter(labels: dict):
-    """A code list cell: its label, "" when empty, the code as text when unknown."""
-    table = {**labels, None: "", "": ""}
+class _Labels(dict):
+    """A code list's labels ("" when empty); an unknown code is shown as text. Looked up
+    as a plain dict (no Python call per cell), the fallback only for a code not listed."""
 
-    def convert(value):
-        try:
-            return table[value]
-        except KeyError:
-            return str(value)
+    def __missing__(self, value):
+        return str(value)
 
-    return convert
+
+class _YesNo(dict):
+    def __missing__(self, value):
+        return "是" if value else "否"
 
 
 def _text(value):
