@@ -8,7 +8,9 @@
   application writes goes through `neutralise` (here, the 申请书, the reports, the money
   sheets).
 - `write_xlsx`: the one streaming writer (XlsxWriter in constant-memory mode, each row to
-  disk as it is written); numbers and dates stay typed.
+  disk as it is written); numbers and dates stay typed. A caller that knows its columns
+  (the exports) passes one kind per column (TEXT, MONEY, NUMBER, DATE), so the writer is
+  chosen once per column instead of by a type check per cell.
 - `add_sheet` / `workbook_response`: small multi-sheet workbooks built in memory (openpyxl)
   for per-project documents, with the same rules.
 """
@@ -19,7 +21,7 @@ import datetime
 import os
 import tempfile
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from io import BytesIO
 
@@ -61,14 +63,25 @@ def _is_trigger(ch: str) -> bool:
     return ch > "\x7f" and unicodedata.normalize("NFKC", ch)[:1] in FORMULA_TRIGGERS
 
 
+# First characters known to start harmless text (neither a trigger nor a blank): the common
+# case is decided by one set lookup. Printable ASCII is known up front; any other character
+# is judged once by the full rules and remembered if harmless (bounded, so memory stays flat).
+SAFE_FIRST = {chr(code) for code in range(0x21, 0x7F)} - set(FORMULA_TRIGGERS)
+SAFE_FIRST_MAX = 65536
+
+
 def looks_like_formula(value) -> bool:
     """Would a spreadsheet (or a CSV consumer that trims blanks) run this text?"""
     if not isinstance(value, str) or not value:
         return False
     first = value[0]
+    if first in SAFE_FIRST:
+        return False
     if first in LEADING_TRIGGERS or _is_trigger(first):
         return True
     if not _is_blank(first):
+        if len(SAFE_FIRST) < SAFE_FIRST_MAX:
+            SAFE_FIRST.add(first)
         return False  # the common case, decided on the first character
     rest = strip_blanks(value)
     return bool(rest) and _is_trigger(rest[0])
@@ -106,11 +119,24 @@ def local_naive(value):
 # --- the streaming writer -------------------------------------------------------------------
 
 
-def write_xlsx(path: str, headers: list[str], rows: Iterable[tuple], sheet: str = "Sheet1"):
+# Column kinds for `write_xlsx`. TEXT: str or None (neutralised); MONEY: Decimal, with the
+# money format; NUMBER: int or float, no format; DATE: date or naive datetime, date format;
+# ANY (None): decided per cell by its type, as for a caller that does not know its columns.
+TEXT, MONEY, NUMBER, DATE, ANY = "text", "money", "number", "date", None
+
+
+def write_xlsx(
+    path: str,
+    headers: list[str],
+    rows: Iterable[Sequence],
+    sheet: str = "Sheet1",
+    kinds: Sequence[str | None] | None = None,
+):
     """XlsxWriter in constant-memory mode: each row goes to disk as it is written.
 
     Cells arrive typed (Decimal, int, date, datetime, text); text is neutralised here too,
-    so no caller can forget it."""
+    so no caller can forget it. With `kinds` (one per column) each column is written by the
+    one XlsxWriter method of its kind, chosen here once; a cell of None stays empty."""
     import xlsxwriter
 
     workbook = xlsxwriter.Workbook(
@@ -123,19 +149,55 @@ def write_xlsx(path: str, headers: list[str], rows: Iterable[tuple], sheet: str 
     worksheet.write_row(0, 0, [neutralise(h) for h in headers], bold)
     if headers:
         worksheet.set_column(0, len(headers) - 1, 16)
+    kinds = list(kinds) if kinds is not None else [ANY] * len(headers)
+    columns = {kind: [c for c, k in enumerate(kinds) if k == kind] for kind in set(kinds)}
+    text = columns.get(TEXT, ())
+    money = columns.get(MONEY, ())
+    number = columns.get(NUMBER, ())
+    date = columns.get(DATE, ())
+    other = columns.get(ANY, ())
+    write_string = worksheet.write_string
+    write_number = worksheet.write_number
+    write_datetime = worksheet.write_datetime
+    safe_first = SAFE_FIRST
+    # Cells of one row may be written in any column order: the row is flushed when the next
+    # row starts, its cells in column order.
     for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row):
-            if value is None:
-                continue
-            if isinstance(value, Decimal):
-                worksheet.write_number(r, c, value, money_format)
-            elif isinstance(value, datetime.datetime | datetime.date):
-                worksheet.write_datetime(r, c, local_naive(value), date_format)
-            elif isinstance(value, int | float):
-                worksheet.write_number(r, c, value)
-            else:
-                worksheet.write_string(r, c, neutralise(str(value)))
+        for c in text:
+            value = row[c]
+            if value is not None:
+                if value and value[0] not in safe_first:
+                    value = neutralise(value)
+                write_string(r, c, value)
+        for c in money:
+            value = row[c]
+            if value is not None:
+                write_number(r, c, value, money_format)
+        for c in date:
+            value = row[c]
+            if value is not None:
+                write_datetime(r, c, value, date_format)
+        for c in number:
+            value = row[c]
+            if value is not None:
+                write_number(r, c, value)
+        for c in other:
+            value = row[c]
+            if value is not None:
+                _write_any(worksheet, r, c, value, date_format, money_format)
     workbook.close()
+
+
+def _write_any(worksheet, r: int, c: int, value, date_format, money_format) -> None:
+    """One cell of a column of no declared kind, by its type."""
+    if isinstance(value, Decimal):
+        worksheet.write_number(r, c, value, money_format)
+    elif isinstance(value, datetime.datetime | datetime.date):
+        worksheet.write_datetime(r, c, local_naive(value), date_format)
+    elif isinstance(value, int | float):
+        worksheet.write_number(r, c, value)
+    else:
+        worksheet.write_string(r, c, neutralise(str(value)))
 
 
 def file_response(write, filename: str) -> FileResponse:
@@ -152,8 +214,8 @@ def file_response(write, filename: str) -> FileResponse:
     return response
 
 
-def xlsx_response(headers, rows, filename: str, sheet: str = "Sheet1") -> FileResponse:
-    return file_response(lambda path: write_xlsx(path, headers, rows, sheet), filename)
+def xlsx_response(headers, rows, filename: str, sheet: str = "Sheet1", kinds=None) -> FileResponse:
+    return file_response(lambda path: write_xlsx(path, headers, rows, sheet, kinds), filename)
 
 
 # --- small in-memory workbooks (openpyxl) ---------------------------------------------------

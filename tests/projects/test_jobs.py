@@ -258,6 +258,33 @@ def test_invoice_export_job(accepted, applicant, reviewer, django_capture_on_com
     assert totals == [100, 250.5]
 
 
+@pytest.mark.parametrize(("seconds", "written"), [(0, [0, 1000, 2000, 3000]), (3600, [0, 1000])])
+def test_export_progress_is_written_at_the_first_thousand_rows_then_by_the_clock(
+    reviewer, org_a, monkeypatch, seconds, written, django_capture_on_commit_callbacks
+):
+    """A million-row export must not commit a progress row every 1,000 rows: after the
+    first 1,000 rows, progress is written at most once every PROGRESS_SECONDS."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from projects import tasks
+    from tests.projects.test_jobs_workers import invoices
+
+    monkeypatch.setattr(tasks, "PROGRESS_SECONDS", seconds)
+    invoices(3500, org=org_a)
+    job = start(reviewer, kind=Kind.EXPORT_INVOICES, capture=django_capture_on_commit_callbacks)
+    with CaptureQueriesContext(connection) as queries:
+        run_queued()
+    job.refresh_from_db()
+    assert job.status == Status.DONE and job.done == job.total == 3500
+    progress = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith('UPDATE "projects_backgroundjob" SET "done"')
+    ]
+    assert [int(sql.split('"done" = ')[1].split(",")[0]) for sql in progress] == written
+
+
 def test_reminders_job(leader, django_capture_on_commit_callbacks, mailoutbox):
     job = start(leader, kind=Kind.REMINDERS, capture=django_capture_on_commit_callbacks)
     run_queued()
