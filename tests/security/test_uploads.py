@@ -142,8 +142,11 @@ def test_a_file_that_would_fail_the_archive_check_is_refused_at_upload(
     client.force_login(applicant)
     response = _post_upload(client, running, name, content)
     assert response.status_code == 200  # the form again, with the reason
+    # A refusal of no field is the page's one notice (issue 11: each error once).
     errors = " ".join(
-        re.findall(r'<ul class="errorlist[^"]*">(.*?)</ul>', response.content.decode(), re.S)
+        re.findall(
+            r'<ul class="(?:errorlist|errornote)[^"]*">(.*?)</ul>', response.content.decode(), re.S
+        )
     )
     assert says in errors and "不能上传" in errors, errors
     assert not Document.objects.exists()
