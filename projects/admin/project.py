@@ -348,7 +348,6 @@ class ProjectAdmin(PersonNamesMixin, RefusalAsMessageMixin, ProjectImportExportM
             "report_link": self._report_link(request, project),
             "history_rows": ProjectHistory.objects.filter(project=project).order_by("seq"),
             "review_rows": reviews,
-            "prohibited_lines": prohibited_budget_lines(project),
             "print_url": reverse("projects:application_print", args=[project.pk]),
             "xlsx_url": reverse("projects:application_xlsx", args=[project.pk]),
             "archive_url": reverse("projects:project_archive", args=[project.pk]),
@@ -381,7 +380,17 @@ class ProjectAdmin(PersonNamesMixin, RefusalAsMessageMixin, ProjectImportExportM
             context["title"] = "新建项目申请"
         elif obj is not None:
             context["title"] = "项目详情与办理"
+            context["prohibited_lines"] = prohibited_budget_lines(obj, self._shown_lines(context))
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @staticmethod
+    def _shown_lines(context):
+        """The budget lines the page's budget inline already read, so the prohibited-item
+        check does not read them a second time (None when that inline is not on the page)."""
+        for inline in context.get("inline_admin_formsets", ()):
+            if inline.formset.model is BudgetLine:
+                return list(inline.formset.get_queryset())
+        return None
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {"title": "项目一览", **(extra_context or {})}
@@ -484,13 +493,16 @@ class ProjectAdmin(PersonNamesMixin, RefusalAsMessageMixin, ProjectImportExportM
         return ""
 
 
-def prohibited_budget_lines(project) -> list[dict]:
-    """Budget lines whose text matches a prohibited item: flagged to every reviewer (§2)."""
+def prohibited_budget_lines(project, lines=None) -> list[dict]:
+    """Budget lines whose text matches a prohibited item: flagged to every reviewer (§2).
+    `lines`: the project's budget lines when the caller has read them already."""
     keywords = list(ProhibitedItem.objects.values_list("keyword", flat=True))
     if not keywords:
         return []
     flagged = []
-    for line in BudgetLine.objects.filter(project=project):
+    if lines is None:
+        lines = BudgetLine.objects.filter(project=project).order_by("pk")
+    for line in lines:
         words = line.prohibited_keywords(keywords)
         if words:
             flagged.append({"line": line, "words": "、".join(words)})

@@ -448,6 +448,23 @@ def test_prohibited_budget_lines_flagged_to_reviewers(client, reviewed, leader):
         assert "禁止列支事项" in body and "结业宴请" in body
 
 
+def test_project_page_reads_its_budget_lines_once(client, reviewed, leader):
+    """The prohibited-item check uses the rows the budget inline read (issue 15)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from projects.models import ProhibitedItem
+
+    ProhibitedItem.objects.create(keyword="宴请")
+    BudgetLineFactory(project=reviewed, description="结业宴请")
+    client.force_login(leader)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(change_url(reviewed)).content.decode()
+    assert "禁止列支事项" in body and "结业宴请" in body
+    table = '"projects_budgetline"."id"'
+    assert sum(1 for q in queries if q["sql"].startswith("SELECT " + table)) == 1
+
+
 def test_reviewer_dashboard_lists_overdue_first(client, org_a, applicant, reviewer, policy):
     today = timezone.localdate()
     fresh = ProjectFactory(organization=org_a, leader=applicant, title="按期项目")
