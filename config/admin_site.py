@@ -64,6 +64,8 @@ class SiteAdmin(admin.AdminSite):
     # changelists (amounts, grades, deadlines) need the room the navigation sidebar takes.
     site_url = None
     enable_nav_sidebar = False
+    # An empty field reads as empty dates and amounts do (project_tags.cn_date), not "-".
+    empty_value_display = "—"
 
     def has_permission(self, request) -> bool:
         # Any active staff user holding a role may use the back-office.

@@ -2,6 +2,7 @@
 box that finds full names and organisations, the status bar and the open questions."""
 
 import datetime
+import json
 import re
 
 import pytest
@@ -63,9 +64,10 @@ def test_one_display_format_for_dates_and_months():
 
 def test_the_calendar_speaks_chinese(client, applicant):
     client.force_login(applicant)
-    catalog = client.get("/admin/jsi18n/").content.decode("unicode_escape")
+    catalog = client.get("/admin/jsi18n/").content.decode()
+    # The catalog is JavaScript holding JSON with ASCII escapes ("\\u65e5" for 日).
     for letter in "日一二三四五六":
-        assert f'": "{letter}"' in catalog
+        assert f'": {json.dumps(letter)}' in catalog
 
 
 @pytest.mark.parametrize("term", ["full_name", "organization", "short_name"])
@@ -219,3 +221,13 @@ def test_no_record_page_offers_the_admins_logentry_history(client, approved, app
     assert response.status_code == 200 and "学习" in page
     assert 'class="historylink"' not in page
     assert f"/admin/projects/progressreport/{report.pk}/history/" not in page
+
+
+def test_an_empty_field_reads_as_the_same_dash_everywhere(client, draft, applicant):
+    # Before the leadership grades it, a submitted project's 核定等级 and 核定金额 are empty:
+    # both read "—", as empty dates do, not Django's "-" beside the money's "—".
+    project = apply_transition(draft, "submit", actor=applicant)
+    client.force_login(applicant)
+    page = client.get(f"/admin/projects/project/{project.pk}/change/").content.decode()
+    assert not re.search(r'<div class="readonly">\s*-\s*</div>', page)
+    assert re.search(r'<div class="readonly">\s*—\s*</div>', page)
