@@ -230,3 +230,46 @@ def test_changelist_queries_do_not_grow_with_invoices(project, applicant, client
     for n in range(30):
         add(project, applicant, 2000 + n, item_names="*工艺品*礼品")
     assert _changelist_queries(client, params) == few
+
+
+def _repeat_reason(invoice) -> str:
+    return next(r for r in invoice_risks(invoice) if r.key == "repeat").reason
+
+
+def test_the_repeat_reason_counts_each_other_project_once(
+    project, applicant, reviewer, leader, advance, org_a
+):
+    # Two other projects, one of them with the same purchase twice: "另外 2 个项目".
+    others = [accepted_project_of(org_a, applicant, reviewer, leader, advance) for _ in range(3)]
+    one = add(project, applicant, 1, total=Decimal("880.00"), amount=Decimal("880.00"))
+    add(others[0], applicant, 11, total=Decimal("880.00"), amount=Decimal("880.00"))
+    add(others[0], applicant, 21, total=Decimal("880.00"), amount=Decimal("880.00"))
+    add(others[1], applicant, 31, total=Decimal("880.00"), amount=Decimal("880.00"))
+    assert "另外 2 个项目" in _repeat_reason(one)
+    add(others[2], applicant, 41, total=Decimal("880.00"), amount=Decimal("880.00"))
+    assert "另外 3 个项目" in _repeat_reason(one)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "repeat"),
+    [
+        ((1, 31), (2, 1), False),  # adjacent days, two months
+        ((2, 1), (2, 28), True),  # the first and the last day of one month
+        ((12, 31), (1, 1), False),  # across the new year
+    ],
+)
+def test_a_repeat_is_within_one_calendar_month(
+    project, applicant, reviewer, leader, advance, org_a, first, second, repeat
+):
+    year = TODAY.year - 1
+    other = accepted_project_of(org_a, applicant, reviewer, leader, advance)
+    day_one = datetime.date(year, *first)
+    day_two = datetime.date(year + (second < first), *second)
+    money = {"total": Decimal("880.00"), "amount": Decimal("880.00")}
+    one = add(project, applicant, 1, issue_date=day_one, **money)
+    two = add(other, applicant, 11, issue_date=day_two, **money)
+    assert ("repeat" in keys(one), "repeat" in keys(two)) == (repeat, repeat)
+    # The filter agrees with the flag.
+    assert set(risk_filter(Invoice.objects.all(), "repeat")) == ({one, two} if repeat else set())
+    if repeat:
+        assert "另外 1 个项目" in _repeat_reason(one)
