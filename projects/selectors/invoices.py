@@ -20,6 +20,7 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
+    ForeignObjectRel,
     Func,
     OuterRef,
     Q,
@@ -29,6 +30,8 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, Replace, TruncDate, TruncMonth
+from django.db.models.sql.constants import INNER
+from django.db.models.sql.datastructures import Join
 
 from projects import permissions as perm
 from projects.dates import format_date
@@ -344,6 +347,24 @@ def _risk_expressions() -> tuple[dict, dict]:
         risk_repeat=_flag(Q(risk_repeat_other__isnull=False)),
     )
     return values, flags
+
+
+def risk_count(queryset) -> int:
+    """The number of rows of a `with_risks` queryset, without paying for the rules' joins.
+
+    The annotations join the project, its organisation and the budget line; a count drops
+    the annotations but keeps those INNER joins, and PostgreSQL then joins every matching
+    invoice (finance's 23,000 pending ones at city scale: ~100 ms instead of ~5 ms). A join
+    along a non-null foreign key can neither drop nor repeat a row, so as a LEFT join it
+    counts the same, and PostgreSQL removes a LEFT join to a primary key that nothing else
+    reads. Joins that filters or searches need stay (their WHERE still reads them)."""
+    counted = queryset.all()
+    query = counted.query
+    for alias, join in list(query.alias_map.items()):
+        forward = isinstance(join, Join) and not isinstance(join.join_field, ForeignObjectRel)
+        if forward and join.join_type == INNER and not join.nullable:
+            query.alias_map[alias] = join.promote()
+    return counted.count()
 
 
 def with_line_totals(queryset):

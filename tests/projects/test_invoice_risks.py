@@ -273,3 +273,28 @@ def test_a_repeat_is_within_one_calendar_month(
     assert set(risk_filter(Invoice.objects.all(), "repeat")) == ({one, two} if repeat else set())
     if repeat:
         assert "另外 1 个项目" in _repeat_reason(one)
+
+
+def _count_sql(client, params) -> tuple[str, str]:
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(CHANGELIST, params).content.decode()
+    return next(q["sql"] for q in queries if "COUNT(" in q["sql"]), page
+
+
+def test_the_changelist_count_skips_the_rules_joins_and_counts_the_same(
+    project, applicant, reviewer, leader, advance, org_a, client, finance
+):
+    other = accepted_project_of(org_a, applicant, reviewer, leader, advance)
+    for n in range(3):
+        add(project, applicant, 100 + n * 10)
+    add(other, applicant, 500, item_names="*工艺品*纪念礼品")
+    client.force_login(finance)
+    sql, page = _count_sql(client, {"check_status__exact": "pending"})
+    assert "INNER JOIN" not in sql and "4 条" in page
+    # A search and a rule still join what they read, and count the same rows as they show.
+    sql, page = _count_sql(client, {"q": other.title, "check_status__exact": "pending"})
+    assert "1 条" in page
+    sql, page = _count_sql(client, {"risk": "keyword"})
+    assert "1 条" in page
+    sql, page = _count_sql(client, {"risk": "split"})
+    assert "0 条" in page
