@@ -298,3 +298,15 @@ def test_the_changelist_count_skips_the_rules_joins_and_counts_the_same(
     assert "1 条" in page
     sql, page = _count_sql(client, {"risk": "split"})
     assert "0 条" in page
+
+
+def test_an_org_reviewers_count_keeps_the_scope(
+    project, applicant, reviewer, outsider_applicant, outsider, org_b, leader, advance, client
+):
+    theirs = accepted_project_of(org_b, outsider_applicant, outsider, leader, advance)
+    add(project, applicant, 1)
+    add(project, applicant, 11)
+    add(theirs, outsider_applicant, 21)
+    client.force_login(reviewer)
+    sql, page = _count_sql(client, {"check_status__exact": "pending"})
+    assert "organization_id" in sql and "2 条" in page and "3 条" not in page
