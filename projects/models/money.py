@@ -106,7 +106,12 @@ class Invoice(models.Model):
         ]
         indexes = [
             models.Index(fields=["series", "serial"], name="invoice_series_serial"),
-            models.Index(fields=["seller_tax_id", "total"], name="invoice_seller_total"),
+            # The repeat rule reads one calendar month of a seller's amount (a date range).
+            models.Index(
+                fields=["seller_tax_id", "total", "issue_date"], name="invoice_seller_total_day"
+            ),
+            # The red invoices only (few): "which red invoice cancels this one" per row.
+            models.Index(fields=["cancels"], condition=~Q(cancels=""), name="invoice_cancels"),
         ]
         constraints = [
             # A blue invoice: amount and tax not negative; a red one (红字): neither positive

@@ -20,6 +20,8 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
+    ForeignObjectRel,
+    Func,
     OuterRef,
     Q,
     Subquery,
@@ -28,6 +30,8 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, Replace, TruncDate, TruncMonth
+from django.db.models.sql.constants import INNER
+from django.db.models.sql.datastructures import Join
 
 from projects import permissions as perm
 from projects.dates import format_date
@@ -133,18 +137,46 @@ def _line_running_total():
     )
 
 
+class NextMonth(Func):
+    """The first day of the month after a date's month (a date): with TruncMonth, the
+    bounds [month start, next month start) of the date's calendar month."""
+
+    output_field = DateField()
+    arity = 1
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(DATE_TRUNC('month', %(expressions)s) + INTERVAL '1 month')::date",
+            **extra_context,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="DATE(%(expressions)s, 'start of month', '+1 month')",
+            **extra_context,
+        )
+
+
 def _same_purchase_elsewhere():
     """Invoices of another project of the same organisation with the outer invoice's seller
-    and total, issued in the same calendar month."""
+    and total, issued in the same calendar month.
+
+    The month is a range of issue dates, [month start, next month start), not an equality
+    on the truncated date: an index range on (seller_tax_id, total, issue_date) reads only
+    that month's invoices of the seller and amount, not all of them over the years."""
     return (
         Invoice.objects.filter(
             seller_tax_id=OuterRef("seller_tax_id"),
             total=OuterRef("total"),
+            issue_date__gte=OuterRef("risk_month"),
+            issue_date__lt=OuterRef("risk_next_month"),
             project__organization=OuterRef("project__organization"),
         )
         .exclude(project=OuterRef("project"))
-        .annotate(month=TruncMonth("issue_date"))
-        .filter(month=OuterRef("risk_month"))
         .order_by()
     )
 
@@ -171,9 +203,13 @@ def _repeat_any():
 
 def _red_by_link():
     """The number of a red invoice (anywhere: identities are unique system-wide) that names
-    this invoice as the one it cancels."""
+    this invoice as the one it cancels. `cancels <> ''` lets it use the partial index of
+    the few red invoices (`invoice_cancels`) instead of scanning every invoice per row."""
     return Subquery(
-        Invoice.objects.filter(cancels=OuterRef("identity")).order_by().values("number")[:1]
+        Invoice.objects.filter(cancels=OuterRef("identity"))
+        .exclude(cancels="")
+        .order_by()
+        .values("number")[:1]
     )
 
 
@@ -212,9 +248,20 @@ def with_risks(queryset):
 
 def _annotate_risks(queryset):
     values, flags = _risk_expressions()
+    # Values only a flag reads are aliases, not columns: a flag that names an annotation
+    # repeats its expression in SQL, so a selected subquery would run twice per row.
+    hidden = {name: values[name] for name in _FLAG_ONLY}
+    shown = {name: value for name, value in values.items() if name not in _FLAG_ONLY}
     return (
-        queryset.annotate(risk_month=TruncMonth("issue_date")).annotate(**values).annotate(**flags)
+        queryset.alias(risk_month=TruncMonth("issue_date"), risk_next_month=NextMonth("issue_date"))
+        .alias(**hidden)
+        .annotate(**shown)
+        .annotate(**flags)
     )
+
+
+# The rules' values that no reason names (the flags test them in SQL).
+_FLAG_ONLY = ("risk_repeat_other", "risk_prev2", "risk_prev1", "risk_next1", "risk_next2")
 
 
 @functools.cache
@@ -300,6 +347,24 @@ def _risk_expressions() -> tuple[dict, dict]:
         risk_repeat=_flag(Q(risk_repeat_other__isnull=False)),
     )
     return values, flags
+
+
+def risk_count(queryset) -> int:
+    """The number of rows of a `with_risks` queryset, without paying for the rules' joins.
+
+    The annotations join the project, its organisation and the budget line; a count drops
+    the annotations but keeps those INNER joins, and PostgreSQL then joins every matching
+    invoice (finance's 23,000 pending ones at city scale: ~100 ms instead of ~5 ms). A join
+    along a non-null foreign key can neither drop nor repeat a row, so as a LEFT join it
+    counts the same, and PostgreSQL removes a LEFT join to a primary key that nothing else
+    reads. Joins that filters or searches need stay (their WHERE still reads them)."""
+    counted = queryset.all()
+    query = counted.query
+    for alias, join in list(query.alias_map.items()):
+        forward = isinstance(join, Join) and not isinstance(join.join_field, ForeignObjectRel)
+        if forward and join.join_type == INNER and not join.nullable:
+            query.alias_map[alias] = join.promote()
+    return counted.count()
 
 
 def with_line_totals(queryset):

@@ -230,3 +230,83 @@ def test_changelist_queries_do_not_grow_with_invoices(project, applicant, client
     for n in range(30):
         add(project, applicant, 2000 + n, item_names="*工艺品*礼品")
     assert _changelist_queries(client, params) == few
+
+
+def _repeat_reason(invoice) -> str:
+    return next(r for r in invoice_risks(invoice) if r.key == "repeat").reason
+
+
+def test_the_repeat_reason_counts_each_other_project_once(
+    project, applicant, reviewer, leader, advance, org_a
+):
+    # Two other projects, one of them with the same purchase twice: "另外 2 个项目".
+    others = [accepted_project_of(org_a, applicant, reviewer, leader, advance) for _ in range(3)]
+    one = add(project, applicant, 1, total=Decimal("880.00"), amount=Decimal("880.00"))
+    add(others[0], applicant, 11, total=Decimal("880.00"), amount=Decimal("880.00"))
+    add(others[0], applicant, 21, total=Decimal("880.00"), amount=Decimal("880.00"))
+    add(others[1], applicant, 31, total=Decimal("880.00"), amount=Decimal("880.00"))
+    assert "另外 2 个项目" in _repeat_reason(one)
+    add(others[2], applicant, 41, total=Decimal("880.00"), amount=Decimal("880.00"))
+    assert "另外 3 个项目" in _repeat_reason(one)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "repeat"),
+    [
+        ((1, 31), (2, 1), False),  # adjacent days, two months
+        ((2, 1), (2, 28), True),  # the first and the last day of one month
+        ((12, 31), (1, 1), False),  # across the new year
+    ],
+)
+def test_a_repeat_is_within_one_calendar_month(
+    project, applicant, reviewer, leader, advance, org_a, first, second, repeat
+):
+    year = TODAY.year - 1
+    other = accepted_project_of(org_a, applicant, reviewer, leader, advance)
+    day_one = datetime.date(year, *first)
+    day_two = datetime.date(year + (second < first), *second)
+    money = {"total": Decimal("880.00"), "amount": Decimal("880.00")}
+    one = add(project, applicant, 1, issue_date=day_one, **money)
+    two = add(other, applicant, 11, issue_date=day_two, **money)
+    assert ("repeat" in keys(one), "repeat" in keys(two)) == (repeat, repeat)
+    # The filter agrees with the flag.
+    assert set(risk_filter(Invoice.objects.all(), "repeat")) == ({one, two} if repeat else set())
+    if repeat:
+        assert "另外 1 个项目" in _repeat_reason(one)
+
+
+def _count_sql(client, params) -> tuple[str, str]:
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(CHANGELIST, params).content.decode()
+    return next(q["sql"] for q in queries if "COUNT(" in q["sql"]), page
+
+
+def test_the_changelist_count_skips_the_rules_joins_and_counts_the_same(
+    project, applicant, reviewer, leader, advance, org_a, client, finance
+):
+    other = accepted_project_of(org_a, applicant, reviewer, leader, advance)
+    for n in range(3):
+        add(project, applicant, 100 + n * 10)
+    add(other, applicant, 500, item_names="*工艺品*纪念礼品")
+    client.force_login(finance)
+    sql, page = _count_sql(client, {"check_status__exact": "pending"})
+    assert "INNER JOIN" not in sql and "4 条" in page
+    # A search and a rule still join what they read, and count the same rows as they show.
+    sql, page = _count_sql(client, {"q": other.title, "check_status__exact": "pending"})
+    assert "1 条" in page
+    sql, page = _count_sql(client, {"risk": "keyword"})
+    assert "1 条" in page
+    sql, page = _count_sql(client, {"risk": "split"})
+    assert "0 条" in page
+
+
+def test_an_org_reviewers_count_keeps_the_scope(
+    project, applicant, reviewer, outsider_applicant, outsider, org_b, leader, advance, client
+):
+    theirs = accepted_project_of(org_b, outsider_applicant, outsider, leader, advance)
+    add(project, applicant, 1)
+    add(project, applicant, 11)
+    add(theirs, outsider_applicant, 21)
+    client.force_login(reviewer)
+    sql, page = _count_sql(client, {"check_status__exact": "pending"})
+    assert "organization_id" in sql and "2 条" in page and "3 条" not in page
