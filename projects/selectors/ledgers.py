@@ -1,8 +1,10 @@
 """The year's pool and the per-organisation sub-ledgers (分户账), as the single-account
 model keeps them (regulation part A): the funds stay in the one pool until paid.
 
-Every figure is an aggregate over the rows shown beneath it, computed in a constant number
-of queries, so the totals reconcile exactly with the rows.
+The pool ledger reads the money figures the event writer keeps per year and organisation
+(models.figures.MoneyFigure, by the definitions of _PROJECT_SUMS below, which the tests
+compare it with); a sub-ledger is an aggregate over the rows shown beneath it. Both cost a
+constant number of queries, and the totals reconcile exactly with the rows.
 
 Per project:  released = approved − committed (a settlement below the approved amount, or a
 termination, hands the rest back), outstanding = committed − disbursed.
@@ -87,6 +89,7 @@ class PoolLedger:
         return self.pool_total - self.total.committed
 
 
+# The definitions of the money figures (services.money_figures keeps them per project).
 _PROJECT_SUMS = {
     "approved": _zero(Sum("approved_amount")),
     "committed": _zero(Sum("committed_amount")),

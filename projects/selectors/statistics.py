@@ -2,8 +2,12 @@
 first-review on-time rate; average days in each state (from the history); monthly-report
 compliance; and the annual disclosure to party members (党费使用情况公示) per organisation.
 
-Every figure is one aggregate query over the user's visible projects (accounts.scoping), so a
-report costs the same number of queries for 10 projects or 100,000 (asserted in tests).
+The money tables and the history figures are read from running totals the event writer
+keeps per year and organisation (models.figures: MoneyFigure, HistoryFigure), scoped like the
+projects (accounts.scoping); only the monthly-report compliance is still an aggregate over the
+year's projects. A report costs the same number of queries for 10 projects or 100,000, and the
+page shows 50 organisations at a time (the 按组织 table's total is over all of them), so its
+work does not grow with the organisations either (asserted in tests).
 
 Scope (issue 10, hole 14): leadership, finance and the auditor (accounts.roles.sees_everything)
 read the district's pool; a scoped role (applicant, org_reviewer) reads only its own
