@@ -72,15 +72,22 @@ def _money(name: str):
 
 
 class MoneyFigure(models.Model):
-    """The year's money of one organisation's projects, in total (dimension "all", value "")
-    or of those with one grade ("" = not graded), category or state: the number of projects
-    and the sums of their amounts and payments. Kept by `services.events.record` in the
-    event's transaction (services.money_figures); the statistics and the pool ledger read
-    them instead of grouping the year's projects and payments."""
+    """The year's money of one organisation's projects (no organisation: the whole
+    district's, so the district's tables read a few rows, not one per organisation), in
+    total (dimension "all", value "") or of those with one grade ("" = not graded), category
+    or state: the number of projects and the sums of their amounts and payments. Kept by
+    `services.events.record` in the event's transaction (services.money_figures); the
+    statistics and the pool ledger read them instead of grouping the year's projects and
+    payments."""
 
     year = models.PositiveIntegerField("年度")
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.PROTECT, verbose_name="申报组织"
+        "accounts.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name="申报组织",
+        help_text="空:全区合计(按组织限定范围的用户看不到)",
     )
     dimension = models.CharField("维度", max_length=10)
     value = models.CharField("分组", max_length=40, blank=True)

@@ -120,7 +120,14 @@ def pool_ledger(year: int, organizations=None, page=None) -> PoolLedger:
     figures = MoneyFigure.objects.filter(year=year, dimension=ALL, count__gt=0)
     if organizations is not None:
         figures = figures.filter(organization__in=organizations)
-    sums = figures.aggregate(**{name: _zero(Sum(name)) for name in FIGURES})
+        totals = figures
+    else:
+        # The district's own figure (organisation None): one row, not one per organisation.
+        figures, totals = (
+            figures.filter(organization__isnull=False),
+            figures.filter(organization__isnull=True),
+        )
+    sums = totals.aggregate(**{name: _zero(Sum(name)) for name in FIGURES})
     total = LedgerRow(label="合计", **{name: to_money(sums[name]) for name in FIGURES})
     pager = None
     shown = figures.select_related("organization").order_by("organization__name", "pk")

@@ -196,20 +196,22 @@ def _organization_rows(figures) -> list[Row]:
     return rows
 
 
-def _tables(figures, page: Page | None) -> tuple[list[Table], list[Row]]:
+def _tables(figures, by_org, page: Page | None) -> tuple[list[Table], list[Row]]:
     """The four tables (DIMENSIONS) and the 20 organisations with the most approved, read
     from the maintained money figures (models.figures.MoneyFigure) in a constant number of
-    small queries: the grouped totals of every dimension, then the page of organisations."""
+    small queries: the grouped totals of every dimension (`figures`: the district's rows,
+    or a scoped user's own organisation's), then the page of organisations (`by_org`)."""
     grouped = {
         (item.pop("dimension"), item.pop("value")): item
         for item in figures.values("dimension", "value").annotate(**_FIGURE_SUMS).order_by()
     }
     empty = dict.fromkeys(_FIGURE_SUMS)
     total_sums = grouped.get((ALL, ""), empty)
-    by_org = figures.filter(dimension=ALL).order_by("organization__name", "organization_id")
+    by_org = by_org.filter(dimension=ALL)
+    shown = by_org.order_by("organization__name", "organization_id")
     if page is not None:
-        by_org = by_org[page.offset : page.offset + page.per_page]
-    tables = [Table("organization", DIMENSIONS[0][1], _organization_rows(by_org), None)]
+        shown = shown[page.offset : page.offset + page.per_page]
+    tables = [Table("organization", DIMENSIONS[0][1], _organization_rows(shown), None)]
     for key, title, _path in DIMENSIONS[1:]:
         labels = _labels(key, None)
         rows = {}
@@ -224,7 +226,7 @@ def _tables(figures, page: Page | None) -> tuple[list[Table], list[Row]]:
         tables.append(Table(key, title, ordered, None))
     for table in tables:
         table.total = _row(None, "合计", total_sums)
-    largest = figures.filter(dimension=ALL).order_by("-approved", "organization__name")
+    largest = by_org.order_by("-approved", "organization__name")
     return tables, _organization_rows(largest[:CHART_ORGANIZATIONS])
 
 
@@ -296,12 +298,16 @@ def year_report(user, year: int, page=None) -> YearReport:
     every row, as the xlsx has them): the 按组织 table holds that page of organisations, by
     name, PER_PAGE to a page; its total is over all of them."""
     projects = Project.objects.visible_to(user).filter(year=year)
+    district = sees_everything(user)
     figures = MoneyFigure.objects.visible_to(user).filter(year=year, count__gt=0)
+    # The district's rows (organisation None) for those who see everything; a scoped user's
+    # figures are its own organisation's rows (visible_to never shows the district's).
+    by_org = figures.filter(organization__isnull=False)
+    grouped = figures.filter(organization__isnull=True) if district else by_org
     pager = None
     if page is not None:
-        pager = page_of(page, figures.filter(dimension=ALL).count())
-    tables, largest = _tables(figures, pager)
-    district = sees_everything(user)
+        pager = page_of(page, by_org.filter(dimension=ALL).count())
+    tables, largest = _tables(grouped, by_org, pager)
     policy = FundingPolicy.objects.filter(year=year).first() if district else None
     (reviews, on_time), days = history_figures(user, year)
     due, filed = monthly_report_counts(projects)

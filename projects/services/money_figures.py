@@ -67,13 +67,18 @@ def contribution(values, disbursed) -> dict:
 
 
 def keys(part: dict) -> list[tuple]:
-    """The four figures a contribution belongs to: (year, organisation, dimension, value)."""
-    year, org = part["year"], part["organization_id"]
+    """The figures a contribution belongs to: (year, organisation, dimension, value), the
+    four of its organisation and the same four of the whole district (organisation None)."""
+    year = part["year"]
     return [
-        (year, org, ALL, ""),
-        (year, org, GRADE, part["grade"]),
-        (year, org, CATEGORY, part["category"]),
-        (year, org, STATE, part["state"]),
+        (year, org, dimension, value)
+        for org in (part["organization_id"], None)
+        for dimension, value in (
+            (ALL, ""),
+            (GRADE, part["grade"]),
+            (CATEGORY, part["category"]),
+            (STATE, part["state"]),
+        )
     ]
 
 
@@ -166,7 +171,9 @@ def rebuild(project_model=None, disbursement_model=None, figure_model=None, part
                 count=sums[0],
                 **dict(zip(MONEY_SUMS, sums[1:], strict=True)),
             )
-            for (year, org, dimension, value), sums in sorted(figures.items())
+            for (year, org, dimension, value), sums in sorted(
+                figures.items(), key=lambda item: (item[0][0], item[0][1] or 0, *item[0][2:])
+            )
         ],
         batch_size=2000,
     )

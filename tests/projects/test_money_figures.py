@@ -153,6 +153,15 @@ def test_figures_follow_every_service_write_and_equal_the_old_aggregates(
     year = policy.year
     kept = stored()
     assert kept == {k: v for k, v in scratch().items() if any(v)}
+    # The district's figures (organisation None) are the sums of the organisations'.
+    district = {}
+    for (y, org, dimension, value), sums in kept.items():
+        if org is not None:
+            total = district.setdefault((y, None, dimension, value), [0] * len(sums))
+            district[(y, None, dimension, value)] = [
+                t + v for t, v in zip(total, sums, strict=True)
+            ]
+    assert {k: v for k, v in kept.items() if k[1] is None} == district
     # The red reversal took the payment back out of A's figures.
     a_all = (year, org_a.pk, "all", "")
     disbursed = 1 + MONEY_SUMS.index("disbursed")
