@@ -4,6 +4,7 @@ grouped aggregates over the year's projects and payments; the statistics and the
 ledger read them, a page of 50 organisations at a time with totals over all, in a number of
 queries that does not grow with the organisations. Runs on SQLite and PostgreSQL."""
 
+import io
 import re
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from django.db.models import Count, Sum
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from accounts.models import Organization
 from projects.models import Disbursement, MoneyFigure, Project, ProjectFigure
@@ -262,9 +264,12 @@ def test_year_page_shows_fifty_organisations_a_page_and_totals_over_all(client, 
         response = client.get(url, {"page": bad})
         assert response.status_code == 200
         assert shown.name in _section(response.content.decode(), "按组织")
-    # The xlsx keeps every row.
+    # The xlsx keeps every row (header, 51 organisations, 合计).
     report = statistics.year_report(leader, timezone.localdate().year)
     assert len(report.tables[0].rows) == 51
+    xlsx = client.get(reverse("projects:report_year_xlsx", args=[timezone.localdate().year]))
+    sheet = load_workbook(io.BytesIO(_body(xlsx)))["按组织"]
+    assert sheet.max_row == 53 and sheet.cell(53, 1).value == "合计"
 
 
 def test_pool_ledger_pages_and_totals_over_all(client, many, finance):
@@ -281,7 +286,14 @@ def test_pool_ledger_pages_and_totals_over_all(client, many, finance):
     ledger = pool_ledger(timezone.localdate().year)
     assert len(ledger.rows) == 51 and ledger.total.approved == D("510.00")
     xlsx = client.get(url, {"format": "xlsx"})
-    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(_body(xlsx)))["分户汇总"]
+    assert sheet.max_row == 53 and sheet.cell(53, 1).value == "合计"
+
+
+def _body(response) -> bytes:
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
 
 
 def _count(client, url, params=None) -> int:
