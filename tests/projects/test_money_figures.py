@@ -32,6 +32,7 @@ from tests.factories import (
     ProjectFactory,
 )
 from tests.projects import fixtures_money
+from tests.projects import test_import_export_resources as resources
 from tests.projects.conftest import CHECKLIST_YES
 from tests.projects.fixtures_money import (
     add_invoices,
@@ -42,6 +43,7 @@ from tests.projects.fixtures_money import (
 
 pytestmark = pytest.mark.django_db
 accepted = fixtures_money.accepted
+policy_2020 = resources.policy_2020  # the 2020 policy a historical import needs
 D = Decimal
 
 
@@ -327,3 +329,13 @@ def test_page_queries_do_not_grow_with_the_organisations(client, org_a, leader, 
     grow(120)
     assert _count(client, url) == small
     assert _count(client, url, {"page": 3}) == small
+
+
+def test_a_historical_import_adds_to_the_figures(admin_user, org_a, applicant, policy_2020):
+    result = resources.do_import("project", admin_user, resources.historical_rows(org_a, applicant))
+    assert not resources.errors_of(result), resources.errors_of(result)
+    kept = stored()
+    assert kept == {k: v for k, v in scratch().items() if any(v)}
+    figure = MoneyFigure.objects.get(year=2020, organization=org_a, dimension="all")
+    assert (figure.count, figure.settled, figure.committed) == (1, D("2500.50"), D("2500.50"))
+    assert pool_ledger(2020).total.settled == D("2500.50")
