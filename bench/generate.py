@@ -402,9 +402,12 @@ def generate(
             [Organization, User, Project, BudgetLine, Invoice, Disbursement, ProjectHistory]
         )
         # The statistics' yearly figures of the history written here (services.figures).
+        # And the money figures of its projects and payments (services.money_figures).
+        from projects.services import money_figures
         from projects.services.figures import rebuild
 
         rebuild()
+        money_figures.rebuild()
     counts = {
         "组织": n_orgs,
         "项目": Project.objects.count(),

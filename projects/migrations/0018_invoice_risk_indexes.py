@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     index of the red invoices instead of scanning every invoice."""
 
     dependencies = [
-        ("projects", "0016_history_figures"),
+        ("projects", "0017_money_figures"),
     ]
 
     operations = [

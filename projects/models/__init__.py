@@ -13,7 +13,7 @@ from projects.models.choices import (  # noqa: F401
     Term,
 )
 from projects.models.documents import IssuedDocument  # noqa: F401, E402
-from projects.models.figures import HistoryFigure  # noqa: F401
+from projects.models.figures import HistoryFigure, MoneyFigure, ProjectFigure  # noqa: F401
 from projects.models.jobs import BackgroundJob  # noqa: F401
 from projects.models.money import Disbursement, Invoice, RiskKeyword  # noqa: F401
 from projects.models.previews import ImportPreview  # noqa: F401

@@ -1,8 +1,10 @@
 """The year's pool and the per-organisation sub-ledgers (分户账), as the single-account
 model keeps them (regulation part A): the funds stay in the one pool until paid.
 
-Every figure is an aggregate over the rows shown beneath it, computed in a constant number
-of queries, so the totals reconcile exactly with the rows.
+The pool ledger reads the money figures the event writer keeps per year and organisation
+(models.figures.MoneyFigure, by the definitions of _PROJECT_SUMS below, which the tests
+compare it with); a sub-ledger is an aggregate over the rows shown beneath it. Both cost a
+constant number of queries, and the totals reconcile exactly with the rows.
 
 Per project:  released = approved − committed (a settlement below the approved amount, or a
 termination, hands the rest back), outstanding = committed − disbursed.
@@ -18,9 +20,11 @@ from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import Organization
-from projects.models import FundingPolicy, Project, State
+from projects.models import FundingPolicy, MoneyFigure, Project, State
+from projects.models.figures import ALL
 from projects.models.money import Disbursement
 from projects.money import ZERO, to_money
+from projects.selectors.paging import Page, page_of
 
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
 FIGURES = (
@@ -74,6 +78,7 @@ class PoolLedger:
     policy: FundingPolicy | None
     rows: list[LedgerRow] = field(default_factory=list)
     total: LedgerRow = field(default_factory=lambda: LedgerRow(label="合计"))
+    page: Page | None = None
 
     @property
     def pool_total(self) -> Decimal:
@@ -84,6 +89,7 @@ class PoolLedger:
         return self.pool_total - self.total.committed
 
 
+# The definitions of the money figures (services.money_figures keeps them per project).
 _PROJECT_SUMS = {
     "approved": _zero(Sum("approved_amount")),
     "committed": _zero(Sum("committed_amount")),
@@ -105,37 +111,38 @@ _PROJECT_SUMS = {
 }
 
 
-def pool_ledger(year: int, organizations=None) -> PoolLedger:
-    """The year's pool with one row per organisation (4 queries whatever the data)."""
+def pool_ledger(year: int, organizations=None, page=None) -> PoolLedger:
+    """The year's pool with one row per organisation, read from the maintained money figures
+    (models.figures.MoneyFigure, same definitions as _PROJECT_SUMS and the payments' sum):
+    4 queries whatever the data, 5 with a page. `page` (the page parameter as typed, or
+    None for every row): PER_PAGE organisations by name; the total is over all of them."""
     policy = FundingPolicy.objects.filter(year=year).first()
-    projects = Project.objects.filter(year=year)
-    disbursements = Disbursement.objects.filter(project__year=year)
+    figures = MoneyFigure.objects.filter(year=year, dimension=ALL, count__gt=0)
     if organizations is not None:
-        projects = projects.filter(organization__in=organizations)
-        disbursements = disbursements.filter(project__organization__in=organizations)
-    sums = {
-        row.pop("organization"): row
-        for row in projects.values("organization").annotate(**_PROJECT_SUMS).order_by()
-    }
-    paid = dict(
-        disbursements.values("project__organization")
-        .annotate(total=Sum("amount"))
-        .order_by()
-        .values_list("project__organization", "total")
-    )
-    orgs = Organization.objects.filter(pk__in=set(sums) | set(paid)).order_by("name")
-    rows = []
-    for org in orgs:
-        values = {k: to_money(v) for k, v in sums.get(org.pk, {}).items()}
-        rows.append(
-            LedgerRow(
-                label=org.name,
-                organization=org,
-                disbursed=to_money(paid.get(org.pk) or ZERO),
-                **values,
-            )
+        figures = figures.filter(organization__in=organizations)
+        totals = figures
+    else:
+        # The district's own figure (organisation None): one row, not one per organisation.
+        figures, totals = (
+            figures.filter(organization__isnull=False),
+            figures.filter(organization__isnull=True),
         )
-    return PoolLedger(year=year, policy=policy, rows=rows, total=_total(rows))
+    sums = totals.aggregate(**{name: _zero(Sum(name)) for name in FIGURES})
+    total = LedgerRow(label="合计", **{name: to_money(sums[name]) for name in FIGURES})
+    pager = None
+    shown = figures.select_related("organization").order_by("organization__name", "pk")
+    if page is not None:
+        pager = page_of(page, figures.count())
+        shown = shown[pager.offset : pager.offset + pager.per_page]
+    rows = [
+        LedgerRow(
+            label=figure.organization.name,
+            organization=figure.organization,
+            **{name: to_money(getattr(figure, name)) for name in FIGURES},
+        )
+        for figure in shown
+    ]
+    return PoolLedger(year=year, policy=policy, rows=rows, total=total, page=pager)
 
 
 @dataclass

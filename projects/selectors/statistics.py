@@ -2,8 +2,12 @@
 first-review on-time rate; average days in each state (from the history); monthly-report
 compliance; and the annual disclosure to party members (党费使用情况公示) per organisation.
 
-Every figure is one aggregate query over the user's visible projects (accounts.scoping), so a
-report costs the same number of queries for 10 projects or 100,000 (asserted in tests).
+The money tables and the history figures are read from running totals the event writer
+keeps per year and organisation (models.figures: MoneyFigure, HistoryFigure), scoped like the
+projects (accounts.scoping); only the monthly-report compliance is still an aggregate over the
+year's projects. A report costs the same number of queries for 10 projects or 100,000, and the
+page shows 50 organisations at a time (the 按组织 table's total is over all of them), so its
+work does not grow with the organisations either (asserted in tests).
 
 Scope (issue 10, hole 14): leadership, finance and the auditor (accounts.roles.sees_everything)
 read the district's pool; a scoped role (applicant, org_reviewer) reads only its own
@@ -13,12 +17,11 @@ it (`YearReport.district` is False, `pool_total` None). The labels live in the v
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import (
-    Count,
     Sum,
     Value,
 )
@@ -27,19 +30,22 @@ from django.db.models.functions import Coalesce
 from accounts.models import Organization
 from accounts.roles import sees_everything
 from projects.models import (
-    Disbursement,
     FundingPolicy,
     HistoryFigure,
+    MoneyFigure,
     Project,
     ProjectHistory,
     State,
 )
 from projects.models.choices import Category, Grade
-from projects.models.figures import FIRST_REVIEW, days_key
+from projects.models.figures import ALL, FIRST_REVIEW, days_key
 from projects.money import ZERO, format_cny, to_money
 
 # The one definition of each obligation (monthly reports; first reviews: models.figures).
 from projects.selectors.obligations import monthly_report_counts
+from projects.selectors.paging import Page, page_of
+
+CHART_ORGANIZATIONS = 20
 
 DIMENSIONS = [
     ("organization", "按组织", "organization__name"),
@@ -59,6 +65,7 @@ class Row:
     disbursed: Decimal = ZERO
     losses: Decimal = ZERO
     committed: Decimal = ZERO
+    organization: Organization | None = None
 
     @property
     def remaining(self) -> Decimal:
@@ -104,6 +111,9 @@ class YearReport:
     days_in_state: list[tuple[str, float]]
     reports_due: int
     reports_filed: int
+    # The organisations with the most approved (the chart), and the 按组织 table's page.
+    largest: list[Row] = field(default_factory=list)
+    page: Page | None = None
 
     @property
     def on_time_rate(self) -> float | None:
@@ -145,57 +155,79 @@ def _order(key: str) -> list:
     return []
 
 
-def _tables(projects, disbursements) -> list[Table]:
-    """The four tables (DIMENSIONS) from two grouped queries: the projects and their
-    payments grouped by all four dimensions at once, folded here into one table each (one
-    pass over the year's projects and one over its payments, not four of each)."""
-    paths = [path for _key, _title, path in DIMENSIONS]
-    sums = list(
-        projects.values(*paths)
-        .annotate(
-            n=Count("pk"),
-            applied=Sum("requested_amount"),
-            approved=Sum("approved_amount"),
-            losses=Sum("loss_amount"),
-            committed=Sum("committed_amount"),
+_FIGURE_SUMS = {
+    "n": Sum("count"),
+    "applied": Sum("requested"),
+    "approved": Sum("approved"),
+    "disbursed": Sum("disbursed"),
+    "losses": Sum("loss"),
+    "committed": Sum("committed"),
+}
+
+
+def _row(key, label: str, sums: dict, organization=None) -> Row:
+    row = Row(key=key, label=label, count=int(sums["n"] or 0), organization=organization)
+    for name in ("applied", "approved", "disbursed", "losses", "committed"):
+        setattr(row, name, to_money(sums[name] or 0))
+    return row
+
+
+def _typed(key: str, value: str):
+    """A figure's stored value as the table keys it (grades are numbers, none = None)."""
+    if key == "grade":
+        return int(value) if value else None
+    return value
+
+
+def _organization_rows(figures) -> list[Row]:
+    """Rows of the 按组织 table from the organisations' "all" figures (one per row)."""
+    rows = []
+    for figure in figures.select_related("organization"):
+        sums = {
+            "n": figure.count,
+            "applied": figure.requested,
+            "approved": figure.approved,
+            "disbursed": figure.disbursed,
+            "losses": figure.loss,
+            "committed": figure.committed,
+        }
+        name = figure.organization.name
+        rows.append(_row(name, name, sums, organization=figure.organization))
+    return rows
+
+
+def _tables(figures, by_org, page: Page | None) -> tuple[list[Table], list[Row]]:
+    """The four tables (DIMENSIONS) and the 20 organisations with the most approved, read
+    from the maintained money figures (models.figures.MoneyFigure) in a constant number of
+    small queries: the grouped totals of every dimension (`figures`: the district's rows,
+    or a scoped user's own organisation's), then the page of organisations (`by_org`)."""
+    grouped = {
+        (item.pop("dimension"), item.pop("value")): item
+        for item in figures.values("dimension", "value").annotate(**_FIGURE_SUMS).order_by()
+    }
+    empty = dict.fromkeys(_FIGURE_SUMS)
+    total_sums = grouped.get((ALL, ""), empty)
+    by_org = by_org.filter(dimension=ALL)
+    shown = by_org.order_by("organization__name", "organization_id")
+    if page is not None:
+        shown = shown[page.offset : page.offset + page.per_page]
+    tables = [Table("organization", DIMENSIONS[0][1], _organization_rows(shown), None)]
+    for key, title, _path in DIMENSIONS[1:]:
+        labels = _labels(key, None)
+        rows = {}
+        for (dimension, value), sums in grouped.items():
+            if dimension == key:
+                typed = _typed(key, value)
+                rows[typed] = _row(typed, str(labels.get(typed, typed)), sums)
+        order = _order(key)
+        ordered = [rows[k] for k in order if k in rows] + sorted(
+            (r for k, r in rows.items() if k not in order), key=lambda r: r.label
         )
-        .order_by()
-    )
-    paid = list(
-        disbursements.values(*(f"project__{path}" for path in paths))
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    return [_table(key, title, path, sums, paid) for key, title, path in DIMENSIONS]
-
-
-def _table(key: str, title: str, path: str, sums: list[dict], paid: list[dict]) -> Table:
-    labels = _labels(key, None)
-    rows: dict = {}
-    for item in sums:
-        value = item[path]
-        row = rows.get(value)
-        if row is None:
-            row = rows[value] = Row(key=value, label=str(labels.get(value, value)))
-        row.count += item["n"]
-        row.applied += to_money(item["applied"] or 0)
-        row.approved += to_money(item["approved"] or 0)
-        row.losses += to_money(item["losses"] or 0)
-        row.committed += to_money(item["committed"] or 0)
-    for item in paid:
-        value = item[f"project__{path}"]
-        if value in rows:
-            rows[value].disbursed += to_money(item["total"] or 0)
-    order = _order(key)
-    ordered = [rows[k] for k in order if k in rows] + sorted(
-        (r for k, r in rows.items() if k not in order), key=lambda r: r.label
-    )
-    total = Row(key=None, label="合计")
-    for row in ordered:
-        total.count += row.count
-        for name in ("applied", "approved", "disbursed", "losses", "committed"):
-            setattr(total, name, getattr(total, name) + getattr(row, name))
-    return Table(key, title, ordered, total)
+        tables.append(Table(key, title, ordered, None))
+    for table in tables:
+        table.total = _row(None, "合计", total_sums)
+    largest = by_org.order_by("-approved", "organization__name")
+    return tables, _organization_rows(largest[:CHART_ORGANIZATIONS])
 
 
 def _days_between(later: str, earlier: str) -> str:
@@ -261,11 +293,21 @@ def history_figures(user, year: int) -> tuple[tuple[int, int], list[tuple[str, f
     return (int(reviews[0]), int(reviews[1])), days
 
 
-def year_report(user, year: int) -> YearReport:
+def year_report(user, year: int, page=None) -> YearReport:
+    """The year's report for the user. `page` (the page parameter as typed, or None for
+    every row, as the xlsx has them): the 按组织 table holds that page of organisations, by
+    name, PER_PAGE to a page; its total is over all of them."""
     projects = Project.objects.visible_to(user).filter(year=year)
-    disbursements = Disbursement.objects.filter(project__in=projects)
-    tables = _tables(projects, disbursements)
     district = sees_everything(user)
+    figures = MoneyFigure.objects.visible_to(user).filter(year=year, count__gt=0)
+    # The district's rows (organisation None) for those who see everything; a scoped user's
+    # figures are its own organisation's rows (visible_to never shows the district's).
+    by_org = figures.filter(organization__isnull=False)
+    grouped = figures.filter(organization__isnull=True) if district else by_org
+    pager = None
+    if page is not None:
+        pager = page_of(page, by_org.filter(dimension=ALL).count())
+    tables, largest = _tables(grouped, by_org, pager)
     policy = FundingPolicy.objects.filter(year=year).first() if district else None
     (reviews, on_time), days = history_figures(user, year)
     due, filed = monthly_report_counts(projects)
@@ -280,6 +322,8 @@ def year_report(user, year: int) -> YearReport:
         days_in_state=days,
         reports_due=due,
         reports_filed=filed,
+        largest=largest,
+        page=pager,
     )
 
 

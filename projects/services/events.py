@@ -27,7 +27,7 @@ from django.utils import timezone
 from accounts.roles import role_labels
 from projects.models import Disbursement, HistoryHead, Invoice, Project, ProjectHistory
 from projects.money import to_money
-from projects.services import figures
+from projects.services import figures, money_figures
 
 # What an event remembers of its project after the write; verify_history compares the
 # project's row with the last event's snapshot, so a money field edited in the database
@@ -224,6 +224,7 @@ def record(
     head.save(update_fields=["global_seq", "digest"])
     if project is not None:
         _add_to_figures(project, last, row)
+        money_figures.apply(project, Decimal(content["snapshot"]["disbursed"]))
     return row
 
 

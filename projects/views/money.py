@@ -188,8 +188,10 @@ def pool_ledger_view(request, year):
     # use at all: 403 (DESIGN §5 keeps 404 for guessed ids of other organisations' rows).
     if not sees_everything(request.user):
         raise PermissionDenied
-    ledger = pool_ledger(year)
-    if _wants_xlsx(request):
+    wants_xlsx = _wants_xlsx(request)
+    # The page shows 50 organisations at a time; the xlsx has them all.
+    ledger = pool_ledger(year, page=None if wants_xlsx else request.GET.get("page", 1))
+    if wants_xlsx:
         workbook = Workbook()
         add_sheet(
             workbook,
@@ -214,7 +216,13 @@ def pool_ledger_view(request, year):
     return render(
         request,
         "projects/money/pool_ledger.html",
-        {"ledger": ledger, "year": year, "title": f"{year}年度党员活动经费总账"},
+        {
+            "ledger": ledger,
+            "year": year,
+            "title": f"{year}年度党员活动经费总账",
+            "page": ledger.page,
+            "page_query": "",
+        },
     )
 
 

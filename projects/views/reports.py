@@ -19,11 +19,9 @@ from openpyxl import Workbook
 
 from accounts.models import Organization
 from projects.exchange.writer import add_sheet, file_response
-from projects.models import FundingPolicy, Project
+from projects.models import FundingPolicy
 from projects.money import format_cny
 from projects.selectors import statistics
-
-CHART_ORGANIZATIONS = 20
 
 
 def _year(request, year=None) -> int:
@@ -51,10 +49,7 @@ def _years() -> list[int]:
 def year_view(request):
     _require_view(request)
     year = _year(request)
-    report = statistics.year_report(request.user, year)
-    organizations = Organization.objects.visible_to(request.user).filter(
-        pk__in=Project.objects.visible_to(request.user).filter(year=year).values("organization")
-    )
+    report = statistics.year_report(request.user, year, page=request.GET.get("page", 1))
     context = {
         **admin.site.each_context(request),
         "title": f"{year}年度统计报表",
@@ -62,7 +57,8 @@ def year_view(request):
         "facts": facts(report),
         "charts": charts_of(report),
         "years": _years(),
-        "organizations": organizations,
+        "page": report.page,
+        "page_query": f"year={report.year}&",
     }
     return render(request, "projects/reports/year.html", context)
 
@@ -169,11 +165,10 @@ def facts(report: statistics.YearReport) -> list[tuple[str, str, str]]:
 
 
 def charts_of(report: statistics.YearReport) -> dict:
-    # A city has hundreds of organisations: the chart shows the largest; the table has all.
-    rows = report.tables[0].rows
-    largest = sorted(rows, key=lambda r: r.approved, reverse=True)[:CHART_ORGANIZATIONS]
+    # A city has hundreds of organisations: the chart shows the largest (from the figures);
+    # the table has them all, a page at a time.
     return {
-        "organization": money_bars(largest),
+        "organization": money_bars(report.largest),
         "state": count_bars([(r.label, r.count) for r in report.tables[3].rows]),
         "days": count_bars(report.days_in_state, unit="天"),
     }

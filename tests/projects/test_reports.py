@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from projects.models import Disbursement, Project, ProjectHistory
 from projects.models.running import ProgressReport
 from projects.selectors import statistics
-from projects.services import figures
+from projects.services import figures, money_figures
 from tests.factories import PASSWORD, FundingPolicyFactory, ProjectFactory
 
 D = Decimal
@@ -121,6 +121,7 @@ def city(org_a, org_b, applicant, outsider_applicant, finance):
     # The rows above bypass the event writer: their yearly figures are computed as the data
     # migration computes them for history already on record.
     figures.rebuild()
+    money_figures.rebuild()
     return p1, p2, p3
 
 
