@@ -64,7 +64,9 @@ class PlainInline:
             for name in _flatten(inline.get_fieldsets(request, project))
             if name != self.fk.name
         ]
-        self.max_num = inline.get_max_num(request, project)
+        # As inlineformset_factory: one row at most under a one-to-one key (its heading is
+        # then the singular name).
+        self.max_num = 1 if self.fk.unique else inline.get_max_num(request, project)
         self.has_change_link = inline.show_change_link and inline.has_registered_model
         self.empty_value_display = inline.get_empty_value_display()
         custom = inline.template not in (
