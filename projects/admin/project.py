@@ -31,6 +31,7 @@ from projects.admin.filters import OrganizationFilter, OverdueFilter, YearFilter
 # The application form in the order of the regulation's 附表 (三(二)1).
 from projects.admin.importexport import ProjectImportExportMixin
 from projects.admin.persons import PersonNamesMixin
+from projects.admin.plain_inlines import plain_inlines
 from projects.admin.running import MissingMonthlyReportFilter
 from projects.dates import format_date
 from projects.forms import ChecklistForm, DateField, DateWidget, form_for
@@ -133,6 +134,8 @@ class ProjectAdmin(PersonNamesMixin, RefusalAsMessageMixin, ProjectImportExportM
     search_help_text = "可按项目编号、项目名称、负责人姓名(如 赵一帆)或用户名、申报组织名称搜索。"
     list_per_page = 50
     inlines = [BudgetLineInline]
+    # A read-only page draws its inlines as plain tables (projects/admin/plain_inlines.py).
+    plain_read_only_inlines = True
     # Dates as people write them (2026年12月10日 …), with an example in the box.
     formfield_overrides = {models.DateField: {"form_class": DateField, "widget": DateWidget}}
 
@@ -285,6 +288,13 @@ class ProjectAdmin(PersonNamesMixin, RefusalAsMessageMixin, ProjectImportExportM
         messages.success(request, f"申请书已保存:{obj.code} {obj.title}。")
         return redirect("admin:projects_project_change", obj.pk)
 
+    def get_formsets_with_inlines(self, request, obj=None):
+        # A read-only page draws its inlines as plain tables (render_change_form): no
+        # formset, no form per row, no management form.
+        if getattr(request, "_plain_inlines", False):
+            return
+        yield from super().get_formsets_with_inlines(request, obj)
+
     def get_inlines(self, request, obj):
         # A new application has only its budget; the records of a running project
         # (reports, invoices …) appear once it exists.
@@ -322,6 +332,17 @@ class ProjectAdmin(PersonNamesMixin, RefusalAsMessageMixin, ProjectImportExportM
         if project is None:
             raise Http404("项目不存在。")
         request._project_year = project.year  # the caps beside 申报等级 are that year's
+        # Nothing on a read-only page is posted (a POST is refused before the formsets).
+        request._plain_inlines = (
+            self.plain_read_only_inlines
+            and request.method == "GET"
+            and not self.has_change_permission(request, project)
+            and not any(
+                inline.has_add_permission(request, project)
+                or inline.has_change_permission(request, project)
+                for inline in self.get_inline_instances(request, project)
+            )
+        )
         extra_context = {**(extra_context or {}), **self._project_context(request, project)}
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -380,6 +401,8 @@ class ProjectAdmin(PersonNamesMixin, RefusalAsMessageMixin, ProjectImportExportM
             context["title"] = "新建项目申请"
         elif obj is not None:
             context["title"] = "项目详情与办理"
+            if getattr(request, "_plain_inlines", False):
+                context["plain_inlines"] = plain_inlines(self, request, obj)
             context["prohibited_lines"] = prohibited_budget_lines(obj, self._shown_lines(context))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -390,6 +413,9 @@ class ProjectAdmin(PersonNamesMixin, RefusalAsMessageMixin, ProjectImportExportM
         for inline in context.get("inline_admin_formsets", ()):
             if inline.formset.model is BudgetLine:
                 return list(inline.formset.get_queryset())
+        for inline in context.get("plain_inlines", ()):
+            if inline.opts.model is BudgetLine:
+                return inline.get_queryset()
         return None
 
     def changelist_view(self, request, extra_context=None):
