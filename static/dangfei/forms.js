@@ -83,7 +83,8 @@
 
   function recalculate() {
     var group = budgetGroup();
-    if (!group) {
+    // A read-only page shows the lines as text: there is nothing typed to add up.
+    if (!group || !group.querySelector("input[name$='-quantity']")) {
       return;
     }
     var total = 0n;

@@ -133,6 +133,8 @@ def test_each_roles_day_on_phone_and_desktop(
     day.check("dashboard")
     page.click(f"#content-main a:has-text('{TITLE}')")
     page.wait_for_selector(".project-status")
+    # The read-only page has no number boxes to add up: no total computed from nothing.
+    assert "预算合计:¥0.00" not in page.inner_text("#content-main")
     day.check("project")
     page.click("a.primary-button[data-transition=org_approve]")
     page.wait_for_selector("input[name=_confirm]")
