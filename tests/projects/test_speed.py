@@ -155,6 +155,31 @@ def test_organisation_filter_is_one_drop_down_for_those_who_see_everything(
     assert 'name="organization__id__exact"' not in client.get(CHANGELIST).content.decode()
 
 
+def test_organisation_filter_is_a_name_box_for_a_district_of_many_organisations(
+    client, draft, org_a, org_b, leader, monkeypatch
+):
+    """A city's hundreds of organisations are never listed on the page: past the drop-down
+    limit the filter is a box where part of the name is typed."""
+    from projects.admin import filters
+
+    monkeypatch.setattr(filters, "DROP_DOWN_LIMIT", 1)
+    client.force_login(leader)
+    body = client.get(CHANGELIST + "?state__exact=draft").content.decode()
+    assert 'name="organization_name"' in body and "<option" not in body.split("申报组织")[-1]
+    assert org_b.name not in body
+    assert '<input type="hidden" name="state__exact" value="draft">' in body
+    response = client.get(CHANGELIST, {"organization_name": org_b.name})
+    assert response.status_code == 200 and draft not in response.context["cl"].result_list
+    response = client.get(CHANGELIST, {"organization_name": org_a.name[1:-1]})
+    assert draft in response.context["cl"].result_list
+    # A link from another page still filters by key, and the box names that organisation.
+    response = client.get(f"{CHANGELIST}?organization__id__exact={org_a.pk}")
+    assert draft in response.context["cl"].result_list
+    assert f'name="organization_name" value="{org_a.name}"' in response.content.decode()
+    response = client.get(f"{CHANGELIST}?organization__id__exact={org_b.pk}")
+    assert draft not in response.context["cl"].result_list
+
+
 def test_year_filter_lists_the_years_on_record(client, draft, leader):
     year = timezone.localdate().year
     ProjectFactory(organization=draft.organization, leader=draft.leader, year=year - 2)
