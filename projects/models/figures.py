@@ -71,7 +71,23 @@ def _money(name: str):
     return models.DecimalField(name, max_digits=14, decimal_places=2, default=0)
 
 
-class MoneyFigure(models.Model):
+class MoneySums(models.Model):
+    """The sums MONEY_SUMS, as a figure and a project's contribution both carry them."""
+
+    requested = _money("申请金额")
+    approved = _money("核定金额")
+    committed = _money("占用额度")
+    settled = _money("结算金额")
+    loss = _money("票据不合格损失")
+    disbursed = _money("已拨付")
+    released_by_settlement = _money("结算释放")
+    released_by_termination = _money("终止释放")
+
+    class Meta:
+        abstract = True
+
+
+class MoneyFigure(MoneySums):
     """The year's money of one organisation's projects (no organisation: the whole
     district's, so the district's tables read a few rows, not one per organisation), in
     total (dimension "all", value "") or of those with one grade ("" = not graded), category
@@ -92,14 +108,6 @@ class MoneyFigure(models.Model):
     dimension = models.CharField("维度", max_length=10)
     value = models.CharField("分组", max_length=40, blank=True)
     count = models.BigIntegerField("项目数", default=0)
-    requested = _money("申请金额")
-    approved = _money("核定金额")
-    committed = _money("占用额度")
-    settled = _money("结算金额")
-    loss = _money("票据不合格损失")
-    disbursed = _money("已拨付")
-    released_by_settlement = _money("结算释放")
-    released_by_termination = _money("终止释放")
 
     objects = ScopedQuerySet.as_manager()
 
@@ -118,7 +126,7 @@ class MoneyFigure(models.Model):
         return f"{self.year} {self.dimension}={self.value}: {self.count}"
 
 
-class ProjectFigure(models.Model):
+class ProjectFigure(MoneySums):
     """What one project adds to the money figures now (its year, organisation, grade,
     category, state and amounts), so the next event can take it back out (−old +new)."""
 
@@ -132,14 +140,6 @@ class ProjectFigure(models.Model):
     grade = models.CharField("核定等级", max_length=10, blank=True)
     category = models.CharField("立项支持类型", max_length=40, blank=True)
     state = models.CharField("状态", max_length=40)
-    requested = _money("申请金额")
-    approved = _money("核定金额")
-    committed = _money("占用额度")
-    settled = _money("结算金额")
-    loss = _money("票据不合格损失")
-    disbursed = _money("已拨付")
-    released_by_settlement = _money("结算释放")
-    released_by_termination = _money("终止释放")
 
     class Meta:
         verbose_name = "项目统计贡献"
