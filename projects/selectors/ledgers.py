@@ -21,21 +21,14 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Organization
 from projects.models import FundingPolicy, MoneyFigure, Project, State
-from projects.models.figures import ALL
+from projects.models.figures import ALL, MONEY_SUMS
 from projects.models.money import Disbursement
 from projects.money import ZERO, to_money
 from projects.selectors.paging import Page, page_of
 
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
-FIGURES = (
-    "approved",
-    "committed",
-    "settled",
-    "loss",
-    "disbursed",
-    "released_by_settlement",
-    "released_by_termination",
-)
+# The ledger's columns: the money figures' sums but the requested amount (pool ledger, 分户账).
+FIGURES = tuple(name for name in MONEY_SUMS if name != "requested")
 
 
 def _zero(expression):
