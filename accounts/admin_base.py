@@ -6,7 +6,9 @@ every object URL, so another organisation's object is a 404, and makes auditors 
 
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.views.main import ChangeList
 from django.http import Http404
+from django.urls import reverse
 
 from accounts.roles import is_read_only
 
@@ -29,7 +31,41 @@ def scoped_filter(model, item):
     return item
 
 
+class RowLinkChangeList(ChangeList):
+    """Each row's link is its change page with the list's filters kept, as in Django, but
+    built once a page instead of once a row: for every row Django reverses the change URL
+    and then resolves it again to learn whether it is the changelist (it never is), about
+    0.3 ms a row, a third of a 50-row page's rows."""
+
+    _PK = "9876543210"  # digits only: an integer key reverses to the same path
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.row_filters = ""
+        if not (self.is_popup or self.to_field):
+            # items_for_result passes cl.preserved_filters to add_preserved_filters; with
+            # none it only re-encodes the query string url_for_result already carries.
+            self.row_filters, self.preserved_filters = self.preserved_filters, ""
+        url = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            args=(self._PK,),
+            current_app=self.model_admin.admin_site.name,
+        )
+        self._row_url = url.split(self._PK) if url.count(self._PK) == 1 else None
+        self._row_query = f"?{self.row_filters}" if self.row_filters else ""
+
+    def url_for_result(self, result) -> str:
+        pk = getattr(result, self.pk_attname)
+        if self._row_url is None or type(pk) is not int:
+            return super().url_for_result(result) + self._row_query
+        head, tail = self._row_url
+        return f"{head}{pk}{tail}{self._row_query}"
+
+
 class ScopedAdmin(admin.ModelAdmin):
+    def get_changelist(self, request, **kwargs):
+        return RowLinkChangeList
+
     def get_queryset(self, request):
         return (
             self.model._default_manager.get_queryset()

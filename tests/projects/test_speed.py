@@ -208,6 +208,36 @@ def test_changelist_shows_the_filtered_count_without_counting_everything(
     assert response.context["cl"].result_count == 1
 
 
+@pytest.mark.parametrize("count", [3, 60])
+def test_row_links_keep_the_filters_without_resolving_each_row(
+    client, org_a, applicant, leader, count, monkeypatch
+):
+    """Each row links to its change page with the list's filters kept, exactly as Django
+    writes it, and the page no longer resolves every row's URL again (it did, 0.3 ms a row,
+    a third of a full page's rows)."""
+    from urllib.parse import urlencode
+
+    from django.contrib.admin.templatetags import admin_urls
+
+    many_running(org_a, applicant, count, start_date=timezone.localdate() - datetime.timedelta(90))
+    resolved = []
+    resolve = admin_urls.resolve
+    monkeypatch.setattr(admin_urls, "resolve", lambda path: resolved.append(path) or resolve(path))
+    client.force_login(leader)
+    query = "state__exact=in_progress&o=-2"
+    response = client.get(f"{CHANGELIST}?{query}")
+    body = response.content.decode()
+    kept = urlencode({"_changelist_filters": query}).replace("&", "&amp;")
+    shown = response.context["cl"].result_list
+    assert len(shown) == min(count, 50)
+    for project in shown:
+        url = reverse("admin:projects_project_change", args=[project.pk])
+        assert f'<a href="{url}?{kept}">' in body
+    assert len(resolved) < 3  # the page's own links, never one per row
+    body = client.get(CHANGELIST + "?_popup=1&_to_field=id").content.decode()
+    assert "_popup=1" in body.split('id="result_list"')[1]  # a pop-up keeps Django's own links
+
+
 # --- the missing-report rule in SQL is the Python rule ----------------------------------------
 
 
