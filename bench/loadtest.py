@@ -75,6 +75,8 @@ class Result:
     refused: list[str] = field(default_factory=list)
     # The read-only comparison: latencies by side (PRODUCT / BARE_ADMIN).
     phases: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # The same latencies by side and kind of page (see page_kind).
+    pages: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
 
 
 def session():
@@ -380,8 +382,19 @@ def browse_phases(worker: Worker | None, pages: list[str], phases: Phases, rng) 
             url = path if kind == PRODUCT else BARE + path.removeprefix("/admin/")
             before = len(worker.result.latencies)
             worker.get(url)
-            worker.result.phases[kind].append(worker.result.latencies.pop(before))
+            latency = worker.result.latencies.pop(before)
+            worker.result.phases[kind].append(latency)
+            worker.result.pages[kind, page_kind(path)].append(latency)
     phases.barrier.wait()  # closes the last phase
+
+
+def page_kind(path: str) -> str:
+    """工作台, a model's list or an item's page: '/admin/projects/invoice/12/change/' is
+    'projects/invoice 详情'."""
+    parts = path.strip("/").split("/")
+    if len(parts) < 3:
+        return "工作台"
+    return "/".join(parts[1:3]) + (" 详情" if path.endswith("/change/") else " 列表")
 
 
 def user_journey(base_url, role, username, start: threading.Barrier, clock: dict, result, phases):
@@ -464,6 +477,19 @@ def compare(results: list[Result], phases: Phases) -> list[str]:
         )
     ratio = rates[PRODUCT] / rates[BARE_ADMIN] if rates[BARE_ADMIN] else 0.0
     lines.append(f"吞吐比 产品 / 裸后台 = {ratio:.2f}×")
+    lines.append(f"  {'页面':<28}{'请求数':>12}{'平均(ms) 产品 / 裸后台':>26}{'比':>8}")
+    by_page: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for result in results:
+        for key, values in result.pages.items():
+            by_page[key].extend(values)
+    for page in sorted({page for _, page in by_page}):
+        ours, bare = by_page[PRODUCT, page], by_page[BARE_ADMIN, page]
+        if ours and bare:
+            mean, base = statistics.mean(ours), statistics.mean(bare)
+            lines.append(
+                f"  {page:<28}{len(ours):>6} / {len(bare):<5}"
+                f"{mean * 1000:>14.0f} / {base * 1000:<10.0f}{mean / base:>6.2f}×"
+            )
     return lines
 
 

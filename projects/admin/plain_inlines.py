@@ -90,7 +90,29 @@ class PlainInline:
             queryset = queryset.order_by(*self.opts.shown_ordering)
         elif not queryset.ordered:
             queryset = queryset.order_by(self.opts.model._meta.pk.name)  # as the formset
+        return self._without_the_project(queryset)
+
+    def _without_the_project(self, queryset):
+        """Every row belongs to the page's project (set on each row in `_rows`): reading it
+        again with each row (select_related) and sorting by its columns (a model ordering
+        such as -project__year, -project__number, month) only cost joins, about a third of
+        a small inline's query. The rows and their order are the same."""
+        queryset = queryset.all()
+        query = queryset.query
+        if isinstance(query.select_related, dict) and self.fk.name in query.select_related:
+            related = {k: v for k, v in query.select_related.items() if k != self.fk.name}
+            query.select_related = related or False
+        ordering = query.order_by or (self.opts.model._meta.ordering if query.default_ordering else ())
+        own = [term for term in ordering if not self._names_the_project(term)]
+        if len(own) != len(ordering):
+            queryset = queryset.order_by(*(own or [self.opts.model._meta.pk.name]))
         return queryset
+
+    def _names_the_project(self, term) -> bool:
+        if not isinstance(term, str):
+            return False
+        name = term.lstrip("-")
+        return name in (self.fk.name, self.fk.attname) or name.startswith(f"{self.fk.name}__")
 
     @cached_property
     def _rows(self) -> list:
