@@ -102,7 +102,9 @@ class PlainInline:
         if isinstance(query.select_related, dict) and self.fk.name in query.select_related:
             related = {k: v for k, v in query.select_related.items() if k != self.fk.name}
             query.select_related = related or False
-        ordering = query.order_by or (self.opts.model._meta.ordering if query.default_ordering else ())
+        ordering = query.order_by
+        if not ordering and query.default_ordering:
+            ordering = self.opts.model._meta.ordering
         own = [term for term in ordering if not self._names_the_project(term)]
         if len(own) != len(ordering):
             queryset = queryset.order_by(*(own or [self.opts.model._meta.pk.name]))
@@ -116,6 +118,9 @@ class PlainInline:
 
     @cached_property
     def _rows(self) -> list:
+        has_no_rows = getattr(self.opts, "has_no_rows", None)
+        if has_no_rows is not None and has_no_rows(self.instance):
+            return []  # known from the page's own read of the project: no query to build
         queryset = self._queryset()
         if isinstance(self.opts, CappedInlineMixin):
             self._uncapped = queryset

@@ -10,7 +10,7 @@ services.apply_transition (lock, permission, conditions, signed review, history)
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import CharField
+from django.db.models import CharField, Exists, OuterRef
 from django.db.models.functions import Concat
 from django.http import Http404
 from django.shortcuts import redirect
@@ -42,6 +42,7 @@ from projects.models import (
     ProjectHistory,
     Review,
 )
+from projects.models.money import Invoice
 from projects.money import format_cny
 from projects.services import projects as project_services
 
@@ -318,8 +319,13 @@ class ProjectAdmin(PersonNamesMixin, RefusalAsMessageMixin, ProjectImportExportM
         return project
 
     def _read_object(self, request, object_id, from_field=None):
-        # The page's status bar names the leader and the organisation: fetch them with it.
-        queryset = self.get_queryset(request).select_related("organization", "leader")
+        # The page's status bar names the leader and the organisation: fetch them with it;
+        # and whether it has any invoice (the invoices' inline skips its query if not).
+        queryset = (
+            self.get_queryset(request)
+            .select_related("organization", "leader")
+            .annotate(has_invoices=Exists(Invoice.objects.filter(project=OuterRef("pk"))))
+        )
         opts = self.model._meta
         field = opts.pk if from_field is None else opts.get_field(from_field)
         try:
