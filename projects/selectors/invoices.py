@@ -233,6 +233,11 @@ def _flag(condition) -> ExpressionWrapper:
     return ExpressionWrapper(condition, output_field=BooleanField())
 
 
+def _unless_null(condition) -> Coalesce:
+    """A comparison with a value that may be missing: false, not NULL, when it is."""
+    return Coalesce(_flag(condition), Value(False), output_field=BooleanField())
+
+
 def with_risks(queryset):
     """Annotate each invoice with every rule's flag (risk_<key>) and the values its reason
     names. Used by the list, the page and the filter alike."""
@@ -325,17 +330,17 @@ def _risk_expressions() -> tuple[dict, dict]:
             Q(project__start_date__isnull=False, issue_date__lt=F("project__start_date"))
             | Q(project__end_date__isnull=False, issue_date__gt=F("project__end_date"))
         ),
-        risk_before_approval=_flag(
-            Q(risk_approved_on__isnull=False, issue_date__lt=F("risk_approved_on"))
-        ),
-        risk_after_settlement=_flag(
-            Q(risk_settlement_on__isnull=False, issue_date__gt=F("risk_settlement_on"))
-        ),
+        # Each subquery is written out wherever a flag names it: no day yet is a NULL
+        # comparison, made false by COALESCE, instead of a second copy for IS NOT NULL.
+        risk_before_approval=_unless_null(Q(issue_date__lt=F("risk_approved_on"))),
+        risk_after_settlement=_unless_null(Q(issue_date__gt=F("risk_settlement_on"))),
+        # Three consecutive numbers: (n-2, n-1), (n-1, n+1) or (n+1, n+2) exist; n-1 and
+        # n+1 are each written once less than in the three pairs spelled out.
         risk_split=_flag(
             Q(serial__isnull=False)
             & (
-                Q(risk_prev2__isnull=False, risk_prev1__isnull=False)
-                | Q(risk_prev1__isnull=False, risk_next1__isnull=False)
+                Q(risk_prev1__isnull=False)
+                & (Q(risk_prev2__isnull=False) | Q(risk_next1__isnull=False))
                 | Q(risk_next1__isnull=False, risk_next2__isnull=False)
             )
         ),
