@@ -69,9 +69,50 @@ def _fold(expression):
     return expression
 
 
+class _CompiledOnce(Subquery):
+    """A rule's subquery whose SQL is compiled once per shape, not on every page.
+
+    The rules' expressions are built once per process (`_risk_expressions`); compiling
+    their 20 subqueries was nearly all of the 6 ms it took to compile an invoice page's
+    query, every time, for the same text. A subquery's SQL depends only on the rule (a
+    token its copies keep), the database, its own table aliases and the outer columns it
+    names (their aliases change with the outer query's joins): those make the key, and its
+    constants are the rule's own. tests/projects/test_invoice_risks.py compares the cached
+    text with a fresh compilation for the list, the page, searches, filters and scopes."""
+
+    _compiled: dict = {}
+    _LIMIT = 512
+    _tokens = iter(range(1 << 62))
+
+    def __init__(self, queryset, output_field=None, **extra):
+        super().__init__(queryset, output_field=output_field, **extra)
+        self.rule = next(self._tokens)
+
+    def as_sql(self, compiler, connection, template=None, **extra_context):
+        try:
+            key = (
+                self.rule,
+                connection.alias,
+                template,
+                tuple(sorted(extra_context.items())),
+                tuple(self.query.alias_map),
+                tuple((col.alias, col.target.column) for col in self.query.get_external_cols()),
+            )
+            hash(key)
+        except (AttributeError, TypeError):  # an unhashable or unusual shape: no cache
+            return super().as_sql(compiler, connection, template, **extra_context)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            sql, params = super().as_sql(compiler, connection, template, **extra_context)
+            if len(self._compiled) >= self._LIMIT:
+                self._compiled.clear()
+            compiled = self._compiled[key] = (sql, tuple(params))
+        return compiled
+
+
 def _event_day(transition: str):
     """The Beijing date of the project's first event `transition` (approve, request_settlement)."""
-    return Subquery(
+    return _CompiledOnce(
         ProjectHistory.objects.filter(project=OuterRef("project"), transition=transition)
         .order_by("global_seq")
         .annotate(day=TruncDate("created_at", tzinfo=BEIJING))
@@ -85,7 +126,7 @@ def _neighbour(offset: int):
 
     A LIMIT 1 subquery rather than EXISTS: PostgreSQL may turn an EXISTS into one hashed
     scan of every invoice; this stays an index lookup on (series, serial) per shown row."""
-    return Subquery(
+    return _CompiledOnce(
         Invoice.objects.filter(
             series=OuterRef("series"),
             serial=OuterRef("serial") + offset,
@@ -104,7 +145,7 @@ def _keyword(field: str):
     seller = Q(scope__in=[RiskKeyword.Scope.BOTH, RiskKeyword.Scope.SELLER]) & Q(
         outer_seller__contains=F("word")
     )
-    return Subquery(
+    return _CompiledOnce(
         RiskKeyword.objects.filter(active=True)
         .annotate(
             outer_items=ExpressionWrapper(OuterRef("item_names"), output_field=TextField()),
@@ -122,7 +163,7 @@ def _line_running_total():
     Blue invoices only: a red invoice (negative) never lowers it, so it cannot make room on
     a line for more blue invoices unflagged; its offset shows in the settlement sums."""
     return Coalesce(
-        Subquery(
+        _CompiledOnce(
             Invoice.objects.filter(
                 budget_line=OuterRef("budget_line"), pk__lte=OuterRef("pk"), total__gt=0
             )
@@ -185,7 +226,7 @@ def _repeat_projects():
     """Other projects of the organisation with an invoice of the same seller and total in
     the same calendar month (the same purchase claimed twice, split across projects)."""
     return Coalesce(
-        Subquery(
+        _CompiledOnce(
             _same_purchase_elsewhere()
             .values("seller_tax_id")
             .annotate(n=Count("project", distinct=True))
@@ -198,14 +239,14 @@ def _repeat_projects():
 def _repeat_any():
     """Some other project of the organisation has the same seller and total this month (the
     filter's test: a LIMIT 1 lookup on (seller_tax_id, total), no counting)."""
-    return Subquery(_same_purchase_elsewhere().values("pk")[:1])
+    return _CompiledOnce(_same_purchase_elsewhere().values("pk")[:1])
 
 
 def _red_by_link():
     """The number of a red invoice (anywhere: identities are unique system-wide) that names
     this invoice as the one it cancels. `cancels <> ''` lets it use the partial index of
     the few red invoices (`invoice_cancels`) instead of scanning every invoice per row."""
-    return Subquery(
+    return _CompiledOnce(
         Invoice.objects.filter(cancels=OuterRef("identity"))
         .exclude(cancels="")
         .order_by()
@@ -217,7 +258,7 @@ def _red_counterpart():
     """The number of an invoice of the same seller in the organisation whose total negates
     this one's (a red invoice and the blue one it cancels, named or not): an index lookup
     on (seller_tax_id, total)."""
-    return Subquery(
+    return _CompiledOnce(
         Invoice.objects.filter(
             seller_tax_id=OuterRef("seller_tax_id"),
             total=-OuterRef("total"),

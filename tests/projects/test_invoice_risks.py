@@ -6,12 +6,13 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from projects.models import ProjectHistory
 from projects.models.money import Invoice, RiskKeyword
-from projects.selectors.invoices import RULES, invoice_risks, risk_filter
+from projects.selectors.invoices import RULES, invoice_risks, risk_filter, with_risks
 from projects.services.invoices import invoice_add
 from tests.projects import fixtures_money
 from tests.projects.fixtures_money import OTHER_SELLER_ID, invoice_data
@@ -310,3 +311,57 @@ def test_an_org_reviewers_count_keeps_the_scope(
     client.force_login(reviewer)
     sql, page = _count_sql(client, {"check_status__exact": "pending"})
     assert "organization_id" in sql and "2 条" in page and "3 条" not in page
+
+
+# --- the rules' subqueries are compiled once per shape ------------------------------------
+
+
+def test_the_rules_cached_sql_is_the_sql_compiled_afresh(
+    project, applicant, reviewer, leader, advance, org_a, client, finance
+):
+    """_CompiledOnce keeps each rule's subquery text by shape (database, aliases, outer
+    columns): every page built from a warm cache, after other shapes, sends exactly the SQL
+    compiled from a cold one, for the lists, searches, filters, orderings, scopes and pages."""
+    from django.urls import reverse
+
+    from projects.selectors.invoices import _CompiledOnce
+
+    other = accepted_project_of(org_a, applicant, reviewer, leader, advance)
+    invoice = add(project, applicant, 1, item_names="*工艺品*纪念礼品")
+    add(other, applicant, 11)
+    pages = [(finance, CHANGELIST, {})]
+    pages += [(finance, CHANGELIST, {"risk": key}) for key, _ in RULES]
+    pages += [
+        (finance, CHANGELIST, {"q": other.title, "check_status__exact": "pending"}),
+        (finance, CHANGELIST, {"o": "-3", "project__id__exact": project.pk}),
+        (reviewer, CHANGELIST, {"risk": "repeat"}),
+        (reviewer, CHANGELIST, {}),
+        (leader, reverse("admin:projects_project_change", args=[project.pk]), {}),
+        (reviewer, reverse("admin:projects_project_change", args=[other.pk]), {}),
+        (finance, reverse("admin:projects_invoice_change", args=[invoice.pk]), {}),
+    ]
+
+    def invoice_sql(user, url, params) -> list[str]:
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, params).status_code == 200
+        return [q["sql"] for q in queries if "risk_" in q["sql"] or "COUNT(" in q["sql"]]
+
+    # A queryset that joins the projects through another path first: the rules' outer
+    # columns then name other aliases (T4 …), and must not reuse the text of the first.
+    via_line = Invoice.objects.annotate(line_project=F("budget_line__project__code"))
+
+    def rows(queryset) -> list:
+        return [(i.pk, keys(i), i.risk_repeat_count) for i in with_risks(queryset).order_by("pk")]
+
+    cold = []
+    for page in pages:
+        _CompiledOnce._compiled.clear()
+        cold.append(invoice_sql(*page))
+    _CompiledOnce._compiled.clear()
+    cold_rows = rows(via_line), rows(Invoice.objects.all())
+    assert all(cold) and _CompiledOnce._compiled
+    warm = [invoice_sql(*page) for page in reversed(pages)][::-1]
+    assert warm == cold
+    assert (rows(Invoice.objects.all()), rows(via_line))[::-1] == cold_rows
+    assert cold_rows[0] == cold_rows[1] and "keyword" in cold_rows[0][0][1]
